@@ -1,0 +1,48 @@
+"""The ``paddle-supernet`` command: one subcommand per job.
+
+Pure-Python subcommands (sample, proxy, score, merge) never import Paddle;
+the training ones import it only when run.
+
+Example:
+    $ paddle-supernet sample --space cvpr21_resnet20 --n 100 --seed 0 --out archs.json
+    $ paddle-supernet proxy --space cvpr21_resnet20 --proxy params --archs archs.json --out params.json
+    $ paddle-supernet score --submission params.json --gt gt.json
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import InputError
+from . import archs as _archs_commands
+
+_COMMAND_MODULES = [_archs_commands]
+
+
+def _lazy_modules():
+    """Subcommands that need Paddle; imported only to register their parsers (cheap)."""
+    from . import training  # noqa: WPS433
+
+    return [training]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paddle-supernet", description="One-shot NAS supernets on PaddlePaddle.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMAND_MODULES + _lazy_modules():
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except InputError as err:
+        print(f"paddle-supernet {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

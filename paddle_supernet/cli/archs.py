@@ -1,0 +1,84 @@
+"""Subcommands on arch lists and submissions: sample, proxy, score, merge."""
+from __future__ import annotations
+
+import json
+
+from ..io.challenge_json import arch_list_from_codes, merge_parts, read_arch_file, write_arch_file
+from ..metrics import format_metrics_table, ranking_metrics
+from ..proxies import PROXIES, proxy_submission
+from ..spaces import get_space, list_spaces
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("sample", help="write a challenge-format list of distinct sampled archs")
+    p.add_argument("--space", required=True, help=f"search space: {', '.join(list_spaces())}")
+    p.add_argument("--n", type=int, required=True, help="number of distinct archs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--distribution", default=None, help="space-specific (cvpr22_resnet48: test or free)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=run_sample)
+
+    p = sub.add_parser("proxy", help="score an arch list by a zero-cost proxy (params or MACs)")
+    p.add_argument("--space", required=True)
+    p.add_argument("--proxy", required=True, choices=PROXIES)
+    p.add_argument("--archs", required=True, help="challenge-format arch list")
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=run_proxy)
+
+    p = sub.add_parser("score", help="ranking metrics of submissions against a ground truth")
+    p.add_argument("--submission", required=True, action="append",
+                   help="submission file (repeat for several); NAME=PATH names the row")
+    p.add_argument("--gt", required=True, help="ground-truth file (same schema)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=run_score)
+
+    p = sub.add_parser("merge", help="merge partial result files into one submission")
+    p.add_argument("parts", nargs="+")
+    p.add_argument("--archs", help="reference arch list the union must cover exactly")
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=run_merge)
+
+
+def run_sample(args) -> int:
+    space = get_space(args.space)
+    codes = space.sample_unique(args.n, args.seed, args.distribution)
+    write_arch_file(args.out, arch_list_from_codes(codes, space.placeholder_acc))
+    print(f"wrote {len(codes)} archs of {args.space} to {args.out}")
+    return 0
+
+
+def run_proxy(args) -> int:
+    space = get_space(args.space)
+    archs = read_arch_file(args.archs, space)
+    write_arch_file(args.out, proxy_submission(space, archs, args.proxy))
+    print(f"wrote {args.proxy} proxy scores for {len(archs)} archs to {args.out}")
+    return 0
+
+
+def named_paths(values: list[str]) -> dict[str, str]:
+    """``["a=x.json", "y.json"]`` -> ``{"a": "x.json", "y.json": "y.json"}``."""
+    out = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        out[name if sep else value] = path if sep else value
+    return out
+
+
+def run_score(args) -> int:
+    gt = read_arch_file(args.gt)
+    rows = {}
+    for name, path in named_paths(args.submission).items():
+        rows[name] = ranking_metrics(read_arch_file(path), gt, submission_name=path, gt_name=args.gt)
+    if args.json:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+    else:
+        print(format_metrics_table(rows))
+    return 0
+
+
+def run_merge(args) -> int:
+    reference = read_arch_file(args.archs) if args.archs else None
+    merged = merge_parts(args.parts, reference, reference_name=args.archs or "reference arch list")
+    write_arch_file(args.out, merged)
+    print(f"merged {len(merged)} archs from {len(args.parts)} files into {args.out}")
+    return 0

@@ -1,0 +1,1 @@
+"""File formats: atomic writes and the challenges' JSON arch lists / submissions."""

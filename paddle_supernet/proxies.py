@@ -1,0 +1,39 @@
+"""Zero-cost proxy scores: every supernet method must beat these.
+
+Example:
+    >>> from paddle_supernet.spaces import get_space
+    >>> from paddle_supernet.io.challenge_json import arch_list_from_codes
+    >>> space = get_space("cvpr21_resnet20")
+    >>> archs = arch_list_from_codes([space.smallest(), space.largest()])
+    >>> sub = proxy_submission(space, archs, "params")
+    >>> sub["arch2"].acc > sub["arch1"].acc
+    True
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from .errors import InputError
+from .io.challenge_json import ArchEntry, ArchList, with_scores
+
+PROXIES = ("params", "macs")
+
+
+def proxy_score(space, code: str, proxy: str, **variant) -> float:
+    """The proxy value of one arch (parameters or multiply-accumulates)."""
+    if proxy == "params":
+        return float(space.params(code, **variant))
+    if proxy == "macs":
+        return float(space.macs(code, **variant))
+    raise InputError(f"unknown proxy {proxy!r}; choose one of {', '.join(PROXIES)}")
+
+
+def proxy_submission(space, arch_list: Mapping[str, ArchEntry], proxy: str, **variant) -> ArchList:
+    """``arch_list`` scored by ``proxy``."""
+    scores = {}
+    for key, entry in arch_list.items():
+        try:
+            scores[key] = proxy_score(space, entry.arch, proxy, **variant)
+        except InputError as err:
+            raise err.located(key=key) from None
+    return with_scores(arch_list, scores)

@@ -1,0 +1,153 @@
+"""What every search space offers, and the layer description it counts with.
+
+A search space is pure Python: it turns arch codes into structured archs and
+back, validates, samples from a local RNG, and describes the stand-alone
+network of an arch as a flat list of :class:`LayerSpec` from which parameter
+and multiply-accumulate counts follow.
+
+Example:
+    >>> from paddle_supernet.spaces import get_space
+    >>> space = get_space("cvpr21_resnet20")
+    >>> space.params(space.largest()) > space.params(space.smallest())
+    True
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..rng import local_rng
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One parameterised layer of a stand-alone network.
+
+    ``kind`` is ``conv`` (no bias), ``bn`` (scale and shift), ``linear`` (with
+    bias) or ``prelu`` (``cout`` slopes). ``out_hw`` is the output side length
+    of a conv (1 for the others).
+    """
+
+    kind: str
+    name: str
+    cin: int
+    cout: int
+    kernel: int = 1
+    stride: int = 1
+    out_hw: int = 1
+
+    @property
+    def params(self) -> int:
+        if self.kind == "conv":
+            return self.kernel * self.kernel * self.cin * self.cout
+        if self.kind == "bn":
+            return 2 * self.cout
+        if self.kind == "linear":
+            return self.cin * self.cout + self.cout
+        if self.kind == "prelu":
+            return self.cout
+        raise ValueError(f"unknown layer kind {self.kind!r}")
+
+    @property
+    def macs(self) -> int:
+        if self.kind == "conv":
+            return self.kernel * self.kernel * self.cin * self.cout * self.out_hw * self.out_hw
+        if self.kind == "linear":
+            return self.cin * self.cout
+        return 0
+
+
+class SearchSpace(abc.ABC):
+    """Base class of a registered search space (see :func:`register_space`).
+
+    Subclasses implement :meth:`decode`, :meth:`encode`, :meth:`sample_code`,
+    :meth:`largest`, :meth:`smallest` and :meth:`layer_specs`.
+    """
+
+    #: registered name, set by ``register_space``
+    name: str = ""
+    #: the ``acc`` value the official arch list carries (0 or 0.0)
+    placeholder_acc: float | int = 0
+    #: sampling distributions this space offers; the first is the default
+    distributions: Sequence[str] = ("uniform",)
+
+    @abc.abstractmethod
+    def decode(self, code: str):
+        """Parse ``code`` into a structured arch; :class:`InputError` when invalid."""
+
+    @abc.abstractmethod
+    def encode(self, arch) -> str:
+        """Inverse of :meth:`decode`."""
+
+    @abc.abstractmethod
+    def sample_code(self, rng: np.random.Generator, distribution: str | None = None) -> str:
+        """Draw one code from ``rng`` under ``distribution``."""
+
+    @abc.abstractmethod
+    def largest(self, distribution: str | None = None) -> str:
+        """Code of the largest arch."""
+
+    @abc.abstractmethod
+    def smallest(self, distribution: str | None = None) -> str:
+        """Code of the smallest arch."""
+
+    @abc.abstractmethod
+    def layer_specs(self, code: str, **variant) -> list[LayerSpec]:
+        """The parameterised layers of the stand-alone network of ``code``."""
+
+    # ---- shared behaviour -------------------------------------------------
+    def validate(self, code: str) -> None:
+        """Raise :class:`InputError` naming the field, value and allowed set."""
+        self.decode(code)
+
+    def is_valid(self, code: str) -> bool:
+        try:
+            self.decode(code)
+        except InputError:
+            return False
+        return True
+
+    def sample(self, seed: int, epoch: int = 0, step: int = 0, k: int = 0, distribution: str | None = None) -> str:
+        """One code drawn from the local RNG of (seed, epoch, step, k)."""
+        return self.sample_code(local_rng(seed, epoch, step, k), distribution)
+
+    def sample_unique(self, n: int, seed: int, distribution: str | None = None) -> list[str]:
+        """``n`` distinct codes in draw order, reproducible from ``seed``."""
+        if n < 1:
+            raise InputError(f"number of archs must be at least 1, got {n}")
+        rng = local_rng(seed)
+        seen: dict[str, None] = {}
+        attempts = 0
+        while len(seen) < n:
+            attempts += 1
+            if attempts > 100 * n + 1000:
+                raise InputError(f"could not draw {n} distinct archs from {self.name}")
+            seen.setdefault(self.sample_code(rng, distribution), None)
+        return list(seen)
+
+    def params(self, code: str, **variant) -> int:
+        """Trainable parameters of the stand-alone network (conv, BN affine, linear)."""
+        return sum(layer.params for layer in self.layer_specs(code, **variant))
+
+    def macs(self, code: str, **variant) -> int:
+        """Multiply-accumulates of one forward pass (convolutions and the classifier)."""
+        return sum(layer.macs for layer in self.layer_specs(code, **variant))
+
+    def _check_distribution(self, distribution: str | None) -> str:
+        if distribution is None:
+            return self.distributions[0]
+        if distribution not in self.distributions:
+            raise InputError(
+                f"unknown distribution {distribution!r} for space {self.name}; "
+                f"choose one of {', '.join(self.distributions)}"
+            )
+        return distribution
+
+
+def describe_allowed(values: Sequence[int]) -> str:
+    """``[4, 8, 12]`` -> ``"{4, 8, 12}"`` for error messages."""
+    return "{" + ", ".join(str(v) for v in values) + "}"

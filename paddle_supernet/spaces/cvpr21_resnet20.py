@@ -1,0 +1,187 @@
+"""CVPR 2021 Track 1: ResNet20 channel search on CIFAR-100.
+
+Code: 20 integers joined by ``-``. Fields 0-6 in {4..16}, 7-12 in {4..32},
+13-19 in {4..64}, all multiples of 4. Field 19 is a dummy: kept in codes,
+ignored by the network. Block k (1..9) has in = c[2k-2], mid = c[2k-1],
+out = c[2k].
+
+Example:
+    >>> space = Cvpr21ResNet20()
+    >>> arch = space.decode("16-4-12-16-8-16-16-24-12-8-16-4-32-52-52-52-20-40-8-44")
+    >>> arch.blocks[0]
+    BlockArch(index=1, cin=16, mid=4, cout=12, stride=1)
+    >>> space.encode(arch) == "16-4-12-16-8-16-16-24-12-8-16-4-32-52-52-52-20-40-8-44"
+    True
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from ..errors import InputError
+from .base import LayerSpec, SearchSpace, describe_allowed
+from .registry import register_space
+
+NUM_FIELDS = 20
+DUMMY_FIELD = 19
+FIELD_CHOICES: tuple[tuple[int, ...], ...] = tuple(
+    tuple(range(4, top + 1, 4)) for top in [16] * 7 + [32] * 6 + [64] * 7
+)
+STAGE_STRIDES = (1, 2, 2)
+BLOCKS_PER_STAGE = 3
+SHORTCUT_POLICIES = ("official", "projection")
+_FIELD_TOKEN = re.compile(r"[1-9][0-9]*\Z")
+
+
+@dataclass(frozen=True)
+class BlockArch:
+    """One BasicBlock: conv3x3(cin->mid), conv3x3(mid->cout), shortcut."""
+
+    index: int
+    cin: int
+    mid: int
+    cout: int
+    stride: int
+
+    @property
+    def first_of_stage(self) -> bool:
+        return (self.index - 1) % BLOCKS_PER_STAGE == 0
+
+    def needs_projection(self, shortcut: str = "official") -> bool:
+        """Official rule: 1x1 projection on a stage's first block or when cin != cout."""
+        if shortcut == "projection":
+            return True
+        return self.first_of_stage or self.cin != self.cout
+
+
+@dataclass(frozen=True)
+class ResNet20Arch:
+    """A decoded 2021 arch: the 20 fields, with the network view derived."""
+
+    fields: tuple[int, ...]
+
+    @property
+    def stem(self) -> int:
+        return self.fields[0]
+
+    @property
+    def dummy(self) -> int:
+        return self.fields[DUMMY_FIELD]
+
+    @property
+    def blocks(self) -> list[BlockArch]:
+        c = self.fields
+        return [
+            BlockArch(k, c[2 * k - 2], c[2 * k - 1], c[2 * k], STAGE_STRIDES[(k - 1) // BLOCKS_PER_STAGE] if (k - 1) % BLOCKS_PER_STAGE == 0 else 1)
+            for k in range(1, 10)
+        ]
+
+    @property
+    def head_in(self) -> int:
+        return self.fields[18]
+
+
+@register_space("cvpr21_resnet20")
+class Cvpr21ResNet20(SearchSpace):
+    """The 2021 space; ``num_classes``/``image_size``/``in_channels`` set the counted network."""
+
+    placeholder_acc = 0
+    distributions = ("uniform",)
+    field_choices = FIELD_CHOICES
+
+    def __init__(self, num_classes: int = 100, image_size: int = 32, in_channels: int = 3):
+        self.num_classes = num_classes
+        self.image_size = image_size
+        self.in_channels = in_channels
+
+    # ---- codes -----------------------------------------------------------
+    def decode(self, code: str) -> ResNet20Arch:
+        if not isinstance(code, str):
+            raise InputError(f"arch code must be a string, got {type(code).__name__} {code!r}")
+        tokens = code.split("-")
+        if len(tokens) != NUM_FIELDS:
+            raise InputError(f"arch code {code!r} has {len(tokens)} fields, expected {NUM_FIELDS} integers joined by '-'")
+        fields = []
+        for i, (token, allowed) in enumerate(zip(tokens, FIELD_CHOICES)):
+            if not _FIELD_TOKEN.match(token):
+                raise InputError(f"arch code {code!r}: field {i} is {token!r}, not a plain positive integer")
+            value = int(token)
+            if value not in allowed:
+                raise InputError(f"arch code {code!r}: field {i} is {value}, allowed {describe_allowed(allowed)}")
+            fields.append(value)
+        return ResNet20Arch(tuple(fields))
+
+    def encode(self, arch: ResNet20Arch) -> str:
+        return "-".join(str(v) for v in arch.fields)
+
+    def sample_code(self, rng: np.random.Generator, distribution: str | None = None) -> str:
+        self._check_distribution(distribution)
+        return "-".join(str(choices[rng.integers(len(choices))]) for choices in FIELD_CHOICES)
+
+    def largest(self, distribution: str | None = None) -> str:
+        self._check_distribution(distribution)
+        return "-".join(str(choices[-1]) for choices in FIELD_CHOICES)
+
+    def smallest(self, distribution: str | None = None) -> str:
+        self._check_distribution(distribution)
+        return "-".join(str(choices[0]) for choices in FIELD_CHOICES)
+
+    def size(self, include_dummy: bool = False) -> int:
+        """Number of distinct networks (19 real fields; ``include_dummy`` counts codes)."""
+        total = 1
+        for i, choices in enumerate(FIELD_CHOICES):
+            if i != DUMMY_FIELD or include_dummy:
+                total *= len(choices)
+        return total
+
+    # ---- stand-alone network --------------------------------------------
+    def layer_specs(
+        self,
+        code: str,
+        shortcut: str = "official",
+        width_map: Mapping[int, int] | None = None,
+        prelu: bool = False,
+    ) -> list[LayerSpec]:
+        """Layers of the stand-alone ResNet20.
+
+        ``shortcut``: ``official`` (projection on a stage's first block or when
+        in != out) or ``projection`` (every block). ``width_map`` maps arch
+        options to built widths (options enhancement, e.g. ``{4: 5, 8: 9}``).
+        ``prelu`` adds one PReLU slope per block after the residual add.
+        """
+        if shortcut not in SHORTCUT_POLICIES:
+            raise InputError(f"unknown shortcut policy {shortcut!r}; choose one of {', '.join(SHORTCUT_POLICIES)}")
+        arch = self.decode(code)
+        built = (lambda c: width_map.get(c, c)) if width_map else (lambda c: c)
+        hw = self.image_size
+        layers = [
+            LayerSpec("conv", "stem.conv", self.in_channels, built(arch.stem), 3, 1, hw),
+            LayerSpec("bn", "stem.bn", built(arch.stem), built(arch.stem)),
+        ]
+        for block in arch.blocks:
+            hw = _conv_out(hw, 3, block.stride)
+            cin, mid, cout = built(block.cin), built(block.mid), built(block.cout)
+            p = f"blocks.{block.index - 1}"
+            layers += [
+                LayerSpec("conv", f"{p}.conv1", cin, mid, 3, block.stride, hw),
+                LayerSpec("bn", f"{p}.bn1", mid, mid),
+                LayerSpec("conv", f"{p}.conv2", mid, cout, 3, 1, hw),
+                LayerSpec("bn", f"{p}.bn2", cout, cout),
+            ]
+            if block.needs_projection(shortcut) or cin != cout:
+                layers += [
+                    LayerSpec("conv", f"{p}.shortcut.conv", cin, cout, 1, block.stride, hw),
+                    LayerSpec("bn", f"{p}.shortcut.bn", cout, cout),
+                ]
+            if prelu:
+                layers.append(LayerSpec("prelu", f"{p}.act", 1, 1))
+        layers.append(LayerSpec("linear", "head", built(arch.head_in), self.num_classes))
+        return layers
+
+
+def _conv_out(hw: int, kernel: int, stride: int) -> int:
+    """Output side of a conv with padding kernel//2."""
+    return (hw + 2 * (kernel // 2) - kernel) // stride + 1

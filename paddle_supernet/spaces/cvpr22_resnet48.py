@@ -1,0 +1,238 @@
+"""CVPR 2022 Track 1: ResNet48 depth and width search on ImageNet.
+
+Code: 52 digits. Digit 0 is the image-size code (always 1 = 224), digits 1-4
+the stage depths, digit 5 the stem width code, then one segment per stage of
+2 x max-depth digits: ``(conv1 code, conv2 code)`` per active block, ``00`` per
+absent block. Width = ``make_divisible(base * ratio[code - 1], 8)``.
+
+Distributions: ``test`` (the 45,000 test archs: conv2 codes tied within a
+stage, stage 1 tied to the stem, codes 1-3/1-3/1-3/1-5/1-7 for stem and
+stages 1-4) and ``free`` (every width code 1-7 independently, the challenge
+README's space).
+
+Example:
+    >>> space = Cvpr22ResNet48()
+    >>> arch = space.decode("1252233313000000223212122253130000000000006515000000")
+    >>> arch.depths, arch.stem_width
+    ((2, 5, 2, 2), 56)
+    >>> [(b.mid, b.cout) for b in arch.stage_blocks(0)]
+    [(56, 56), (64, 56)]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .base import LayerSpec, SearchSpace, describe_allowed
+from .registry import register_space
+
+CODE_LENGTH = 52
+IMAGE_SIZE_CODES = {1: 224}
+MAX_DEPTHS = (5, 5, 8, 5)
+DEPTH_RANGES = ((2, 5), (2, 5), (2, 8), (2, 5))
+BASE_WIDTHS = (64, 128, 256, 512)
+STEM_BASE = 64
+STAGE_STRIDES = (1, 2, 2, 2)
+WIDTH_RATIOS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
+FREE_CODES = tuple(range(1, len(WIDTH_RATIOS) + 1))
+#: largest width code per stage in the test distribution: (stem, stage1..4)
+TEST_MAX_CODE = (3, 3, 3, 5, 7)
+_SEGMENT_START = tuple(6 + 2 * sum(MAX_DEPTHS[:s]) for s in range(4))
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round to the nearest multiple of ``divisor`` (at least ``min_value``), not >10% below.
+
+    >>> make_divisible(64 * 0.9), make_divisible(64 * 0.95)
+    (56, 64)
+    """
+    min_value = divisor if min_value is None else min_value
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def width_of(base: int, code: int) -> int:
+    """Channels of a conv with base width ``base`` and width code ``code`` (1-7)."""
+    return make_divisible(base * WIDTH_RATIOS[code - 1])
+
+
+@dataclass(frozen=True)
+class Block48:
+    """One BasicBlock of ResNet48: conv3x3(cin->mid, stride), conv3x3(mid->cout)."""
+
+    stage: int
+    index: int
+    cin: int
+    mid: int
+    cout: int
+    stride: int
+    mid_code: int
+    out_code: int
+
+    @property
+    def needs_projection(self) -> bool:
+        """1x1 conv + BN at a stage transition; also when cin != cout (free distribution only)."""
+        return self.stride != 1 or self.cin != self.cout
+
+
+@dataclass(frozen=True)
+class ResNet48Arch:
+    """A decoded 2022 arch."""
+
+    image_code: int
+    depths: tuple[int, int, int, int]
+    stem_code: int
+    block_codes: tuple[tuple[tuple[int, int], ...], ...]  # per stage, per active block (conv1, conv2)
+
+    @property
+    def image_size(self) -> int:
+        return IMAGE_SIZE_CODES[self.image_code]
+
+    @property
+    def stem_width(self) -> int:
+        return width_of(STEM_BASE, self.stem_code)
+
+    def blocks(self) -> list[Block48]:
+        out, cin = [], self.stem_width
+        for s, codes in enumerate(self.block_codes):
+            for j, (mid_code, out_code) in enumerate(codes):
+                cout = width_of(BASE_WIDTHS[s], out_code)
+                stride = STAGE_STRIDES[s] if j == 0 else 1
+                out.append(Block48(s, j, cin, width_of(BASE_WIDTHS[s], mid_code), cout, stride, mid_code, out_code))
+                cin = cout
+        return out
+
+    def stage_blocks(self, stage: int) -> list[Block48]:
+        return [b for b in self.blocks() if b.stage == stage]
+
+
+@register_space("cvpr22_resnet48")
+class Cvpr22ResNet48(SearchSpace):
+    """The 2022 space; ``num_classes`` sets the counted classifier."""
+
+    placeholder_acc = 0.0
+    distributions = ("test", "free")
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, image_size: int | None = None):
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.image_size = image_size  # None: the size the code's digit 0 says
+
+    # ---- codes -----------------------------------------------------------
+    def decode(self, code: str) -> ResNet48Arch:
+        if not isinstance(code, str):
+            raise InputError(f"arch code must be a string, got {type(code).__name__} {code!r}")
+        if len(code) != CODE_LENGTH or not code.isascii() or not code.isdigit():
+            raise InputError(f"arch code {code!r} must be exactly {CODE_LENGTH} digits, got {len(code)} characters")
+        digits = [int(ch) for ch in code]
+
+        def check(field: int, value: int, allowed) -> None:
+            if value not in allowed:
+                raise InputError(f"arch code {code!r}: digit {field} is {value}, allowed {describe_allowed(sorted(allowed))}")
+
+        check(0, digits[0], IMAGE_SIZE_CODES)
+        depths = []
+        for s, (low, high) in enumerate(DEPTH_RANGES):
+            check(1 + s, digits[1 + s], range(low, high + 1))
+            depths.append(digits[1 + s])
+        check(5, digits[5], FREE_CODES)
+        stages = []
+        for s in range(4):
+            blocks = []
+            for j in range(MAX_DEPTHS[s]):
+                pos = _SEGMENT_START[s] + 2 * j
+                if j < depths[s]:
+                    check(pos, digits[pos], FREE_CODES)
+                    check(pos + 1, digits[pos + 1], FREE_CODES)
+                    blocks.append((digits[pos], digits[pos + 1]))
+                else:
+                    check(pos, digits[pos], (0,))
+                    check(pos + 1, digits[pos + 1], (0,))
+            stages.append(tuple(blocks))
+        return ResNet48Arch(digits[0], tuple(depths), digits[5], tuple(stages))
+
+    def encode(self, arch: ResNet48Arch) -> str:
+        parts = [str(arch.image_code), "".join(str(d) for d in arch.depths), str(arch.stem_code)]
+        for s, blocks in enumerate(arch.block_codes):
+            seg = "".join(f"{a}{b}" for a, b in blocks)
+            parts.append(seg + "00" * (MAX_DEPTHS[s] - len(blocks)))
+        return "".join(parts)
+
+    def in_test_distribution(self, code: str) -> bool:
+        """True when ``code`` could be a test-set arch (tied outputs, per-stage code ranges)."""
+        arch = self.decode(code)
+        if arch.stem_code > TEST_MAX_CODE[0]:
+            return False
+        for s, blocks in enumerate(arch.block_codes):
+            outs = {o for _, o in blocks}
+            top = TEST_MAX_CODE[s + 1]
+            if len(outs) != 1 or max(max(b) for b in blocks) > top:
+                return False
+            if s == 0 and outs != {arch.stem_code}:
+                return False
+        return True
+
+    def sample_code(self, rng: np.random.Generator, distribution: str | None = None) -> str:
+        distribution = self._check_distribution(distribution)
+        depths = tuple(int(rng.integers(low, high + 1)) for low, high in DEPTH_RANGES)
+        if distribution == "free":
+            stem = int(rng.integers(1, 8))
+            stages = tuple(
+                tuple((int(rng.integers(1, 8)), int(rng.integers(1, 8))) for _ in range(d)) for d in depths
+            )
+        else:
+            stem = int(rng.integers(1, TEST_MAX_CODE[0] + 1))
+            stages = []
+            for s, d in enumerate(depths):
+                top = TEST_MAX_CODE[s + 1]
+                out = stem if s == 0 else int(rng.integers(1, top + 1))
+                stages.append(tuple((int(rng.integers(1, top + 1)), out) for _ in range(d)))
+            stages = tuple(stages)
+        return self.encode(ResNet48Arch(1, depths, stem, stages))
+
+    def largest(self, distribution: str | None = None) -> str:
+        self._check_distribution(distribution)
+        return self.encode(ResNet48Arch(1, tuple(h for _, h in DEPTH_RANGES), 1, tuple(((1, 1),) * h for _, h in DEPTH_RANGES)))
+
+    def smallest(self, distribution: str | None = None) -> str:
+        distribution = self._check_distribution(distribution)
+        tops = (7,) * 5 if distribution == "free" else TEST_MAX_CODE
+        stages = tuple(((tops[s + 1], tops[s + 1]),) * low for s, (low, _) in enumerate(DEPTH_RANGES))
+        return self.encode(ResNet48Arch(1, tuple(low for low, _ in DEPTH_RANGES), tops[0], stages))
+
+    # ---- stand-alone network --------------------------------------------
+    def layer_specs(self, code: str) -> list[LayerSpec]:
+        """Layers of the official stand-alone ResNet48 (stem 7x7/2 + maxpool, BasicBlocks)."""
+        arch = self.decode(code)
+        hw = self.image_size or arch.image_size
+        hw = _conv_out(hw, 7, 2)
+        stem = arch.stem_width
+        layers = [
+            LayerSpec("conv", "stem.conv", self.in_channels, stem, 7, 2, hw),
+            LayerSpec("bn", "stem.bn", stem, stem),
+        ]
+        hw = _conv_out(hw, 3, 2)  # maxpool 3x3 stride 2 padding 1
+        for b in arch.blocks():
+            hw = _conv_out(hw, 3, b.stride)
+            p = f"stages.{b.stage}.{b.index}"
+            layers += [
+                LayerSpec("conv", f"{p}.conv1", b.cin, b.mid, 3, b.stride, hw),
+                LayerSpec("bn", f"{p}.bn1", b.mid, b.mid),
+                LayerSpec("conv", f"{p}.conv2", b.mid, b.cout, 3, 1, hw),
+                LayerSpec("bn", f"{p}.bn2", b.cout, b.cout),
+            ]
+            if b.needs_projection:
+                layers += [
+                    LayerSpec("conv", f"{p}.shortcut.conv", b.cin, b.cout, 1, b.stride, hw),
+                    LayerSpec("bn", f"{p}.shortcut.bn", b.cout, b.cout),
+                ]
+        layers.append(LayerSpec("linear", "head", arch.blocks()[-1].cout, self.num_classes))
+        return layers
+
+
+def _conv_out(hw: int, kernel: int, stride: int) -> int:
+    return (hw + 2 * (kernel // 2) - kernel) // stride + 1

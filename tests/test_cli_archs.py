@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from paddle_supernet.cli import main
+from paddle_supernet.io.challenge_json import read_arch_file
+from paddle_supernet.spaces import get_space
+
+
+def test_sample_proxy_score_pipeline(tmp_path, capsys):
+    archs, params, macs = tmp_path / "archs.json", tmp_path / "params.json", tmp_path / "macs.json"
+    assert main(["sample", "--space", "cvpr22_resnet48", "--n", "40", "--seed", "5", "--out", str(archs)]) == 0
+    entries = read_arch_file(archs, get_space("cvpr22_resnet48"))
+    assert len({e.arch for e in entries.values()}) == 40 and all(e.acc == 0.0 for e in entries.values())
+    assert '"acc": 0.0' in archs.read_text()
+    for proxy, out in (("params", params), ("macs", macs)):
+        assert main(["proxy", "--space", "cvpr22_resnet48", "--proxy", proxy, "--archs", str(archs), "--out", str(out)]) == 0
+    space = get_space("cvpr22_resnet48")
+    assert {k: e.acc for k, e in read_arch_file(macs).items()} == {k: float(space.macs(e.arch)) for k, e in entries.items()}
+    capsys.readouterr()
+    assert main(["score", "--submission", f"p={params}", "--gt", str(macs), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["p"]["n"] == 40
+    from scipy.stats import kendalltau
+    p_scores = [space.params(e.arch) for e in entries.values()]
+    m_scores = [space.macs(e.arch) for e in entries.values()]
+    assert result["p"]["kendall"] == pytest.approx(kendalltau(p_scores, m_scores)[0])
+
+
+def test_sample_is_reproducible(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (a, b):
+        main(["sample", "--space", "cvpr21_resnet20", "--n", "10", "--seed", "1", "--out", str(out)])
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_score_against_real_ground_truth_prints_table(tmp_path, cvpr21_gt, capsys):
+    out = tmp_path / "params.json"
+    assert main(["proxy", "--space", "cvpr21_resnet20", "--proxy", "params", "--archs", str(cvpr21_gt), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["score", "--submission", str(out), "--gt", str(cvpr21_gt)]) == 0
+    table = capsys.readouterr().out
+    assert "| name | n | Kendall" in table and "| 1000 |" in table
+    kendall = float(table.strip().splitlines()[-1].split("|")[3])
+    assert kendall == pytest.approx(0.59, abs=0.01)  # the protocol's params-proxy figure
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "--space", "nope", "--n", "3", "--out", "{out}"], "unknown search space 'nope'"),
+    (["proxy", "--space", "cvpr22_resnet48", "--proxy", "params", "--archs", "{bad}", "--out", "{out}"],
+     "bad.json: arch1: arch code '4-4' must be exactly 52 digits"),
+    (["proxy", "--space", "cvpr21_resnet20", "--proxy", "params", "--archs", "{empty}", "--out", "{out}"],
+     "empty.json: file is empty"),
+])
+def test_bad_input_one_error_nonzero_exit_no_output(tmp_path, capsys, argv, message):
+    (tmp_path / "bad.json").write_text('{"arch1": {"acc": 0, "arch": "4-4"}}')
+    (tmp_path / "empty.json").write_text("")
+    paths = {"out": tmp_path / "out.json", "bad": tmp_path / "bad.json", "empty": tmp_path / "empty.json"}
+    assert main([a.format(**paths) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out.json").exists()

@@ -1,0 +1,53 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from paddle_supernet.errors import InputError
+from paddle_supernet.io.challenge_json import ArchEntry
+from paddle_supernet.metrics import ranking_metrics, top_k_overlap
+
+
+def _kendall_by_pairs(x, y):
+    concordant = discordant = 0
+    for i, j in itertools.combinations(range(len(x)), 2):
+        s = np.sign(x[i] - x[j]) * np.sign(y[i] - y[j])
+        concordant += s > 0
+        discordant += s < 0
+    return (concordant - discordant) / (len(x) * (len(x) - 1) / 2)
+
+
+def _as_entries(values, codes=None):
+    return {f"arch{i + 1}": ArchEntry(codes[i] if codes else f"c{i}", float(v)) for i, v in enumerate(values)}
+
+
+def test_metrics_against_independent_computation():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=60)
+    pred = truth + rng.normal(scale=0.7, size=60)
+    m = ranking_metrics(_as_entries(pred), _as_entries(truth))
+    assert m["n"] == 60
+    assert m["kendall"] == pytest.approx(_kendall_by_pairs(pred, truth), abs=1e-12)
+    assert m["pearson"] == pytest.approx(np.corrcoef(pred, truth)[0, 1], abs=1e-12)
+    ranks = lambda v: np.argsort(np.argsort(v))
+    assert m["spearman"] == pytest.approx(np.corrcoef(ranks(pred), ranks(truth))[0, 1], abs=1e-12)
+    k = 6
+    expected = len(set(np.argsort(-truth)[:k]) & set(np.argsort(-pred)[:k])) / k
+    assert m["top10_overlap"] == pytest.approx(expected)
+
+
+def test_top_k_overlap_hand_case():
+    truth = np.arange(20.0)                      # top 2: indices 19, 18
+    pred = np.array([0.0] * 18 + [5.0, -1.0])    # top 2: index 18 then index 0
+    assert top_k_overlap(pred, truth) == 0.5
+
+
+def test_common_keys_only_and_code_mismatch_refused():
+    gt = _as_entries([1, 2, 3, 4])
+    sub = {k: v for k, v in _as_entries([1, 2, 3, 4, 5]).items()}
+    assert ranking_metrics(sub, gt)["n"] == 4
+    sub["arch2"] = ArchEntry("other", 2.0)
+    with pytest.raises(InputError, match="arch2: arch code differs"):
+        ranking_metrics(sub, gt)
+    with pytest.raises(InputError, match="share 2 keys"):
+        ranking_metrics(_as_entries([1, 2]), gt)

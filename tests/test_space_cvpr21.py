@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+
+from paddle_supernet.errors import InputError
+from paddle_supernet.io.challenge_json import read_arch_file
+from paddle_supernet.spaces import get_space, list_spaces
+
+EXAMPLE = "16-4-12-16-8-16-16-24-12-8-16-4-32-52-52-52-20-40-8-44"
+
+
+@pytest.fixture
+def space():
+    return get_space("cvpr21_resnet20")
+
+
+def test_registered_by_name():
+    assert {"cvpr21_resnet20", "cvpr22_resnet48"} <= set(list_spaces())
+    with pytest.raises(InputError, match="unknown search space 'nope'.*cvpr21_resnet20"):
+        get_space("nope")
+
+
+def test_decode_structure_keeps_dummy(space):
+    arch = space.decode(EXAMPLE)
+    assert arch.stem == 16 and arch.dummy == 44 and arch.head_in == 8
+    blocks = arch.blocks
+    assert [(b.cin, b.mid, b.cout) for b in blocks][:2] == [(16, 4, 12), (12, 16, 8)]
+    assert [b.stride for b in blocks] == [1, 1, 1, 2, 1, 1, 2, 1, 1]
+    # official rule: projection on each stage's first block or when in != out
+    assert all(b.needs_projection() for b in blocks)  # every block here changes width or starts a stage
+    big = space.decode(space.largest()).blocks
+    assert [b.needs_projection() for b in big] == [True, False, False] * 3
+    assert all(b.needs_projection("projection") for b in big)
+    assert space.encode(arch) == EXAMPLE
+
+
+def test_every_official_code_round_trips(space, cvpr21_archs):
+    entries = read_arch_file(cvpr21_archs)
+    assert len(entries) == 50000
+    for entry in entries.values():
+        assert space.encode(space.decode(entry.arch)) == entry.arch
+
+
+@pytest.mark.parametrize("code, message", [
+    (EXAMPLE.replace("16-4-12", "16-5-12", 1), r"field 1 is 5, allowed \{4, 8, 12, 16\}"),
+    ("20" + EXAMPLE[2:], r"field 0 is 20, allowed \{4, 8, 12, 16\}"),
+    (EXAMPLE + "-4", "has 21 fields, expected 20"),
+    (EXAMPLE.replace("-4-", "-04-", 1), "field 1 is '04', not a plain positive integer"),
+    (EXAMPLE.replace("-4-", "- 4-", 1), "not a plain positive integer"),
+    ("", "has 1 fields"),
+])
+def test_validate_names_field_value_and_allowed(space, code, message):
+    with pytest.raises(InputError, match=message):
+        space.validate(code)
+    assert not space.is_valid(code)
+
+
+def test_field_ranges_and_size(space):
+    largest = [int(v) for v in space.largest().split("-")]
+    assert largest == [16] * 7 + [32] * 6 + [64] * 7
+    assert space.smallest() == "-".join(["4"] * 20)
+    assert abs(space.size() - 7.2e16) / 7.2e16 < 0.01
+
+
+def test_sampling_is_local_seeded_and_uniform(space):
+    state = np.random.get_state()
+    a = [space.sample(7, epoch=1, step=s, k=0) for s in range(300)]
+    assert a == [space.sample(7, epoch=1, step=s, k=0) for s in range(300)]
+    assert space.sample(7, 1, 0, 0) != space.sample(7, 1, 0, 1)
+    assert np.all(np.random.get_state()[1] == state[1]), "sampling touched the global numpy RNG"
+    fields = np.array([[int(v) for v in c.split("-")] for c in a])
+    assert set(fields[:, 0]) == {4, 8, 12, 16} and set(fields[:, 19]) <= set(range(4, 65, 4))
+    assert fields[:, 13].mean() == pytest.approx(34, abs=3)  # uniform over 4..64
+    unique = space.sample_unique(50, seed=3)
+    assert len(set(unique)) == 50 and unique == space.sample_unique(50, seed=3)
+
+
+def _independent_counts(fields, projection_everywhere=False, classes=100, hw=32):
+    """Parameters and MACs written straight from the protocol text."""
+    c = fields
+    params = 3 * 9 * c[0] + 2 * c[0]
+    macs = 3 * 9 * c[0] * hw * hw
+    for k in range(1, 10):
+        cin, mid, cout = c[2 * k - 2], c[2 * k - 1], c[2 * k]
+        if k in (4, 7):
+            hw //= 2
+        params += 9 * cin * mid + 2 * mid + 9 * mid * cout + 2 * cout
+        macs += (9 * cin * mid + 9 * mid * cout) * hw * hw
+        if projection_everywhere or k in (1, 4, 7) or cin != cout:
+            params += cin * cout + 2 * cout
+            macs += cin * cout * hw * hw
+    params += c[18] * classes + classes
+    macs += c[18] * classes
+    return params, macs
+
+
+def test_params_and_macs_match_protocol(space):
+    for seed in range(20):
+        code = space.sample(seed)
+        fields = [int(v) for v in code.split("-")]
+        assert (space.params(code), space.macs(code)) == _independent_counts(fields)
+        assert (space.params(code, shortcut="projection"), space.macs(code, shortcut="projection")) == \
+            _independent_counts(fields, projection_everywhere=True)
+    # the classic ResNet20 (all 16/32/64) with projection shortcuts at stage starts
+    assert space.params(space.largest()) == 278612
+
+
+def test_options_enhancement_width_map(space):
+    code = space.smallest()
+    mapped = [5] * 20
+    assert (space.params(code, width_map={4: 5, 8: 9}), space.macs(code, width_map={4: 5, 8: 9})) == \
+        _independent_counts(mapped)
+    assert space.params(code, prelu=True) == space.params(code) + 9
+
+
+def test_unknown_shortcut_policy(space):
+    with pytest.raises(InputError, match="unknown shortcut policy 'sometimes'"):
+        space.params(space.largest(), shortcut="sometimes")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install paddle_supernet and what it needs, once; safe to re-run.
+# Leaves an installed PaddlePaddle (e.g. paddlepaddle-gpu) alone; installs the CPU
+# wheel only when none is importable. With --data, also installs the embedded
+# default data set (Debian's dataset-fashion-mnist).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+want_data=0
+for arg in "$@"; do [ "$arg" = "--data" ] && want_data=1; done
+
+if ! "$PYTHON" -c "import paddle_supernet, paddle, paddleslim, yaml, scipy, visualdl, pytest" >/dev/null 2>&1 \
+   || ! "$PYTHON" -c "import paddle_supernet, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(paddle_supernet.__file__), 'paddle_supernet') else 1)" >/dev/null 2>&1; then
+  extras="test"
+  "$PYTHON" -c "import paddle" >/dev/null 2>&1 || extras="cpu,test"
+  echo "[install] pip install -e .[$extras]"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[$extras]"
+fi
+
+if [ "$want_data" = 1 ] && [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  echo "[install] apt-get install dataset-fashion-mnist"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
