@@ -10,8 +10,12 @@ PYTHON=${PYTHON:-python3}
 want_data=0
 for arg in "$@"; do [ "$arg" = "--data" ] && want_data=1; done
 
-if ! "$PYTHON" -c "import paddle_supernet, paddle, paddleslim, yaml, scipy, visualdl, pytest" >/dev/null 2>&1 \
-   || ! "$PYTHON" -c "import paddle_supernet, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(paddle_supernet.__file__), 'paddle_supernet') else 1)" >/dev/null 2>&1; then
+# Checked from / so that the working tree itself does not count as installed.
+here=$(pwd)
+if ! (cd / && "$PYTHON" -c "
+import os, sys, paddle_supernet, paddle, paddleslim, yaml, scipy, visualdl, pytest
+sys.exit(0 if os.path.samefile(os.path.dirname(paddle_supernet.__file__), os.path.join(sys.argv[1], 'paddle_supernet')) else 1)
+" "$here") >/dev/null 2>&1; then
   extras="test"
   "$PYTHON" -c "import paddle" >/dev/null 2>&1 || extras="cpu,test"
   echo "[install] pip install -e .[$extras]"

@@ -64,15 +64,17 @@ def named_paths(values: list[str]) -> dict[str, str]:
     return out
 
 
+def print_metrics(submissions: dict, gt_path: str, as_json: bool = False) -> dict:
+    """Score named submission files against ``gt_path`` and print a table (or JSON)."""
+    gt = read_arch_file(gt_path)
+    rows = {name: ranking_metrics(read_arch_file(path), gt, submission_name=path, gt_name=gt_path)
+            for name, path in submissions.items()}
+    print(json.dumps(rows, indent=2, sort_keys=True) if as_json else format_metrics_table(rows))
+    return rows
+
+
 def run_score(args) -> int:
-    gt = read_arch_file(args.gt)
-    rows = {}
-    for name, path in named_paths(args.submission).items():
-        rows[name] = ranking_metrics(read_arch_file(path), gt, submission_name=path, gt_name=args.gt)
-    if args.json:
-        print(json.dumps(rows, indent=2, sort_keys=True))
-    else:
-        print(format_metrics_table(rows))
+    print_metrics(named_paths(args.submission), args.gt, args.json)
     return 0
 
 

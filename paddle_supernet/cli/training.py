@@ -1,6 +1,94 @@
-"""Subcommands that train or evaluate supernets (Paddle imported only when they run)."""
+"""Subcommands that train or evaluate supernets: train, evaluate, run (train + evaluate + report).
+
+Paddle is imported only when one of these runs.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def add_commands(sub) -> None:
-    """Registered by the engine issue."""
+    p = sub.add_parser("train", help="train a supernet from a YAML config (resumes after a kill)")
+    _config_args(p)
+    p.set_defaults(run=run_train)
+
+    p = sub.add_parser("evaluate", help="score an arch list with a checkpoint and write the submission")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--archs", required=True, help="challenge-format arch list")
+    p.add_argument("--out", required=True, help="submission to write (resumes from OUT.part)")
+    p.add_argument("--gt", help="also print ranking metrics against this ground truth")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override eval.* or data.root")
+    p.set_defaults(run=run_evaluate)
+
+    p = sub.add_parser("run", help="train, evaluate the config's arch list, and report against the proxies")
+    _config_args(p)
+    p.set_defaults(run=run_all)
+
+
+def _config_args(p) -> None:
+    p.add_argument("--config", required=True, help="YAML recipe in configs/")
+    p.add_argument("--run-dir", help="default: runs/<name>")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+
+
+def _load(args):
+    from ..engine.config import load_config
+
+    cfg = load_config(args.config, args.set)
+    return cfg, Path(args.run_dir or Path("runs") / cfg["name"])
+
+
+def run_train(args) -> int:
+    from ..engine.trainer import Trainer
+
+    cfg, run_dir = _load(args)
+    Trainer(cfg, run_dir).fit()
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from ..engine.checkpoint import load_checkpoint
+    from ..evaluator import Evaluator
+    from ..io.challenge_json import read_arch_file
+    from ..spaces import get_space
+    from .archs import print_metrics
+
+    state = load_checkpoint(args.checkpoint)
+    archs = read_arch_file(args.archs, get_space(state["meta"]["space"]))  # check the list before loading data
+    evaluator = Evaluator.from_checkpoint(args.checkpoint, args.set, state=state)
+    evaluator.evaluate(archs, args.out)
+    print(f"[eval] wrote {len(archs)} scores to {args.out}")
+    if args.gt:
+        print_metrics({"supernet": args.out}, args.gt)
+    return 0
+
+
+def run_all(args) -> int:
+    """Train, evaluate the arch list (sampled when none is given), compare with the proxies."""
+    from ..engine.trainer import Trainer
+    from ..evaluator import Evaluator
+    from ..io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+    from ..metrics import format_metrics_table, ranking_metrics
+    from ..proxies import proxy_submission
+
+    cfg, run_dir = _load(args)
+    trainer = Trainer(cfg, run_dir)
+    checkpoint = trainer.fit()
+    space, ev = trainer.space, cfg["eval"]
+    if ev["archs"]:
+        archs = read_arch_file(ev["archs"], space)
+    else:
+        archs_path = run_dir / "archs.json"
+        if not archs_path.exists():
+            write_arch_file(archs_path, arch_list_from_codes(space.sample_unique(ev["sample"], ev["sample_seed"]), space.placeholder_acc))
+        archs = read_arch_file(archs_path, space)
+    evaluator = Evaluator.from_checkpoint(checkpoint, data=(trainer.train_data, trainer.val_data))
+    submission = evaluator.evaluate(archs, run_dir / "submission.json")
+    rows = {}
+    for proxy in ("params", "macs"):
+        proxy_sub = proxy_submission(space, archs, proxy)
+        write_arch_file(run_dir / f"proxy_{proxy}.json", proxy_sub)
+        rows[f"supernet vs {proxy} proxy"] = ranking_metrics(submission, proxy_sub)
+    print(f"[run] submission: {run_dir / 'submission.json'}")
+    print(format_metrics_table(rows))
+    return 0

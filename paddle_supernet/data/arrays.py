@@ -1,0 +1,72 @@
+"""In-memory image sets and the shape adaptation every loader shares.
+
+Images are kept as uint8 NHWC (1 or 3 channels) at the training resolution;
+the network always sees 3 channels (gray images are repeated) and
+normalised float32 NCHW.
+
+Example:
+    >>> data = ImageArrays(np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1]), num_classes=2)
+    >>> data.to_input(data.images).shape
+    (2, 3, 8, 8)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass
+class ImageArrays:
+    """Images (uint8, N x H x W x C) with int64 labels and the normalisation to apply."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    num_classes: int
+    mean: tuple = (0.5, 0.5, 0.5)
+    std: tuple = (0.25, 0.25, 0.25)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices) -> "ImageArrays":
+        return ImageArrays(self.images[indices], self.labels[indices], self.num_classes, self.mean, self.std)
+
+    def to_input(self, images_uint8_or_float: np.ndarray) -> np.ndarray:
+        """uint8 (or float in [0, 1]) NHWC -> normalised float32 NCHW with 3 channels."""
+        x = images_uint8_or_float
+        x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+        if x.shape[-1] == 1:
+            x = np.repeat(x, 3, axis=-1)
+        x = (x - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def resize_images(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize uint8 NHWC images to ``size`` x ``size`` (PIL bilinear with antialiasing)."""
+    if images.shape[1] == size and images.shape[2] == size:
+        return images
+    out = np.empty((len(images), size, size, images.shape[3]), np.uint8)
+    for i, image in enumerate(images):
+        pil = Image.fromarray(image[..., 0] if image.shape[2] == 1 else image)
+        resized = np.asarray(pil.resize((size, size), Image.BILINEAR))
+        out[i] = resized.reshape(size, size, -1)
+    return out
+
+
+def channel_stats(images: np.ndarray) -> tuple[tuple, tuple]:
+    """Per-channel mean and std in [0, 1] units, expanded to 3 channels."""
+    x = images.astype(np.float64) / 255.0
+    mean = x.mean(axis=(0, 1, 2))
+    std = x.std(axis=(0, 1, 2))
+    if len(mean) == 1:
+        mean, std = np.repeat(mean, 3), np.repeat(std, 3)
+    return tuple(float(v) for v in mean), tuple(float(v) for v in std)
+
+
+def seeded_subset(n_total: int, n: int | None, seed: int) -> np.ndarray:
+    """The first ``n`` indices of a permutation seeded by ``seed`` (all, in order, when ``n`` is None)."""
+    if n is None or n >= n_total:
+        return np.arange(n_total)
+    return np.sort(np.random.Generator(np.random.PCG64(seed)).permutation(n_total)[:n])

@@ -1,0 +1,186 @@
+"""Run configs: YAML files checked against the defaults below.
+
+A config may start from another with ``_base_: other.yaml`` (relative to the
+file); its keys then override the base's. Every key must exist in
+:data:`DEFAULTS` (strategy keys in the chosen strategy's defaults), so a typo
+is an error that names the file and the key. ``--set a.b=value`` overrides
+(value parsed as YAML) come last.
+
+Example:
+    >>> cfg = load_config("configs/quickstart_fmnist_r20.yaml", ["schedule.epochs=1"])  # doctest: +SKIP
+    >>> cfg["schedule"]["epochs"]  # doctest: +SKIP
+    1
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+
+from ..errors import InputError
+
+DEFAULTS: dict = {
+    "name": "run",
+    "seed": 0,
+    "space": "cvpr21_resnet20",
+    "model": {
+        "shortcut": "projection",   # supernet shortcut policy: projection (2021 winners) or official
+        "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
+        "activation": "relu",        # after each residual add: relu or prelu
+    },
+    "data": {
+        "name": "fashion_mnist",     # fashion_mnist (embedded default), cifar100, image_folder
+        "root": None,
+        "image_size": 32,
+        "train_subset": None,        # keep a seeded subset of the training images
+        "val_subset": None,
+        "subset_seed": 0,
+        "batch_size": 64,
+        "mean": None,                # null: measured on the training images (CIFAR-100: official values)
+        "std": None,
+        "augment": {"crop_padding": 4, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
+                    "probability": 0.5},
+    },
+    "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
+    "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0},
+    "strategy": {"name": "distill"},  # further keys: see paddle_supernet.strategies
+    "checkpoint": {"every_steps": 200, "init_from": None},
+    "log": {"every_steps": 20, "every_seconds": 10.0, "visualdl": True},
+    "eval": {
+        "archs": None,               # arch list to score; null: sample eval.sample archs
+        "sample": 200,
+        "sample_seed": 1,
+        "score": "accuracy",         # accuracy or neg_loss
+        "calib_images": 512,         # fixed, cached BN calibration set (training images, not augmented)
+        "calib_batch_size": 128,
+        "batch_size": 500,
+        "val_subset": None,          # score on a seeded subset of the validation data
+    },
+}
+
+#: sections whose change does not alter the trained weights (a resumed run may change them)
+NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "name")
+
+
+def _merge(base: dict, override: dict, defaults: dict, file: str, prefix: str = "") -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        dotted = f"{prefix}{key}"
+        if key == "strategy" and not prefix:
+            if not isinstance(value, dict):
+                raise InputError("must be a mapping with at least 'name'", file=file, key=dotted)
+            if "name" in value and value["name"] != out.get("strategy", {}).get("name"):
+                out["strategy"] = {}
+            out["strategy"] = {**out.get("strategy", {}), **copy.deepcopy(value)}
+            continue
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise InputError(f"unknown config key (known here: {known})", file=file, key=dotted)
+        if isinstance(defaults[key], dict) and key not in ("width_map",):
+            if not isinstance(value, dict):
+                raise InputError(f"must be a mapping, got {value!r}", file=file, key=dotted)
+            out[key] = _merge(out.get(key, {}), value, defaults[key], file, dotted + ".")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("config file not found", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML ({err})", file=str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError("a config must be a YAML mapping", file=str(path))
+    return data
+
+
+def _resolve(path: Path, seen: tuple = ()) -> dict:
+    path = path.resolve()
+    if path in seen:
+        raise InputError("_base_ chain loops back to this file", file=str(path))
+    data = _read_yaml(path)
+    base_name = data.pop("_base_", None)
+    base = _resolve(path.parent / base_name, seen + (path,)) if base_name else copy.deepcopy(DEFAULTS)
+    return _merge(base, data, DEFAULTS, str(path))
+
+
+def parse_overrides(pairs: list[str] | None) -> dict:
+    """``["a.b=3", "c=x"]`` -> ``{"a": {"b": 3}, "c": "x"}`` (values parsed as YAML)."""
+    out: dict = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"override {pair!r} is not of the form key.sub=value", key="--set")
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(value)
+    return out
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> dict:
+    """The resolved config of ``path`` (defaults when None) with ``overrides``; validated."""
+    cfg = _resolve(Path(path)) if path else copy.deepcopy(DEFAULTS)
+    cfg = _merge(cfg, parse_overrides(overrides), DEFAULTS, "--set")
+    validate_config(cfg, str(path) if path else "--set")
+    return cfg
+
+
+def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") -> dict:
+    """``cfg`` with ``key=value`` overrides applied and validated."""
+    out = _merge(cfg, parse_overrides(overrides), DEFAULTS, file)
+    validate_config(out, file)
+    return out
+
+
+def validate_config(cfg: dict, file: str) -> None:
+    """Check values that keys alone cannot (strategy keys, choices, positivity)."""
+    from ..spaces import list_spaces
+    from ..strategies import strategy_defaults
+
+    if cfg["space"] not in list_spaces():
+        raise InputError(f"unknown search space {cfg['space']!r}; known: {', '.join(list_spaces())}", file=file, key="space")
+    defaults = strategy_defaults(cfg["strategy"].get("name"), file)
+    for key in cfg["strategy"]:
+        if key not in defaults:
+            raise InputError(f"unknown key for strategy {cfg['strategy']['name']!r} (known: {', '.join(sorted(defaults))})",
+                             file=file, key=f"strategy.{key}")
+    cfg["strategy"] = {**defaults, **cfg["strategy"]}
+    if cfg["eval"]["score"] not in ("accuracy", "neg_loss"):
+        raise InputError("must be accuracy or neg_loss", file=file, key="eval.score")
+    for key in ("data.batch_size", "data.image_size", "schedule.epochs", "checkpoint.every_steps"):
+        section, name = key.split(".")
+        value = cfg[section][name]
+        if not isinstance(value, int) or value < 1:
+            raise InputError(f"must be a positive integer, got {value!r}", file=file, key=key)
+
+
+def _drop(cfg: dict, dotted: str) -> None:
+    node, parts = cfg, dotted.split(".")
+    for part in parts[:-1]:
+        node = node.get(part, {})
+    node.pop(parts[-1], None)
+
+
+def training_fingerprint(cfg: dict) -> str:
+    """Hash of everything that determines the trained weights (not logging, eval, checkpoint cadence)."""
+    trimmed = copy.deepcopy(cfg)
+    for key in NON_TRAINING_KEYS:
+        _drop(trimmed, key)
+    return hashlib.sha256(json.dumps(trimmed, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def dump_config(cfg: dict) -> str:
+    """YAML text of a resolved config (written beside every run)."""
+    return yaml.safe_dump(cfg, sort_keys=False)

@@ -1,0 +1,61 @@
+"""A periodic progress line with rate and ETA, and VisualDL scalars.
+
+Example:
+    >>> progress = Progress("train", total=400, every_seconds=10)  # doctest: +SKIP
+    >>> progress.update(done=120, loss=1.2)  # prints at most every 10 s
+    [train] 120/400 (30.0%) 3.21 it/s ETA 1m27s loss=1.2
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+class Progress:
+    """Prints ``[name] done/total (pct) rate ETA scalars`` at most every ``every_seconds``."""
+
+    def __init__(self, name: str, total: int, start: int = 0, every_seconds: float = 10.0, unit: str = "it", stream=None):
+        self.name, self.total, self.start, self.unit = name, total, start, unit
+        self.every_seconds, self.stream = every_seconds, stream or sys.stdout
+        self.t0 = self.last = time.monotonic()
+
+    def update(self, done: int, force: bool = False, **scalars) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.every_seconds and done < self.total:
+            return
+        self.last = now
+        rate = (done - self.start) / max(now - self.t0, 1e-9)
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        shown = " ".join(f"{k}={v:.4g}" for k, v in scalars.items())
+        eta_text = format_seconds(eta) if eta != float("inf") else "?"
+        print(f"[{self.name}] {done}/{self.total} ({100.0 * done / max(self.total, 1):.1f}%) "
+              f"{rate:.2f} {self.unit}/s ETA {eta_text} {shown}".rstrip(), file=self.stream, flush=True)
+
+
+class ScalarLog:
+    """Scalars to VisualDL under ``logdir`` (no-op when disabled); opened lazily."""
+
+    def __init__(self, logdir: str | Path, enabled: bool = True):
+        self.logdir, self.enabled, self._writer = str(logdir), enabled, None
+
+    def add(self, tag: str, value: float, step: int) -> None:
+        if not self.enabled:
+            return
+        if self._writer is None:
+            from visualdl import LogWriter
+
+            self._writer = LogWriter(logdir=self.logdir)
+        self._writer.add_scalar(tag=tag, value=float(value), step=int(step))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,138 @@
+"""The training loop: epochs, steps, learning rate, checkpoints, logging.
+
+What a step does belongs to the strategy (:mod:`paddle_supernet.strategies`);
+the loop only feeds batches, sets the learning rate, steps the optimizer and
+saves. A run directory holds ``config.yaml``, ``checkpoint.pdparams`` and
+``vdl/`` (VisualDL). Restarting the same command resumes from the checkpoint
+and reaches the weights an uninterrupted run would.
+
+Example:
+    >>> Trainer(load_config("configs/quickstart_fmnist_r20.yaml"), "runs/quickstart").fit()  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import paddle
+
+from ..data import load_dataset
+from ..data.batches import Augment, TrainBatches
+from ..errors import InputError
+from ..io.atomic import atomic_write_text
+from ..models import build_supernet
+from ..spaces import get_space
+from ..strategies import build_strategy
+from .checkpoint import load_checkpoint, restore_model, save_checkpoint
+from .config import dump_config, training_fingerprint
+from .progress import Progress, ScalarLog
+
+CHECKPOINT_NAME = "checkpoint.pdparams"
+
+
+def lr_at(step: int, total_steps: int, base_lr: float, warmup_steps: int, min_lr: float = 0.0) -> float:
+    """Linear warm-up from ``base_lr / warmup_steps`` to ``base_lr``, then cosine down to ``min_lr``.
+
+    >>> lr_at(0, 100, 0.1, 10), lr_at(9, 100, 0.1, 10), lr_at(100, 100, 0.1, 10)
+    (0.01, 0.1, 0.0)
+    """
+    warmup_steps = min(warmup_steps, total_steps)
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def build_optimizer(model, cfg: dict):
+    opt = cfg["optimizer"]
+    params = [p for p in model.parameters() if not p.stop_gradient]
+    return paddle.optimizer.Momentum(learning_rate=opt["lr"], momentum=opt["momentum"], parameters=params,
+                                     use_nesterov=bool(opt["nesterov"]),
+                                     weight_decay=paddle.regularizer.L2Decay(opt["weight_decay"]))
+
+
+class Trainer:
+    """Trains the supernet of ``cfg`` in ``run_dir``; see the module docstring."""
+
+    def __init__(self, cfg: dict, run_dir: str | Path, data=None):
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.checkpoint_path = self.run_dir / CHECKPOINT_NAME
+        self.space = get_space(cfg["space"])
+        self.train_data, self.val_data = data if data is not None else load_dataset(cfg["data"])
+        self.model = build_supernet(cfg, self.train_data.num_classes)
+        self.optimizer = build_optimizer(self.model, cfg)
+        self.strategy = build_strategy(cfg["strategy"], self.space, cfg["seed"])
+        aug = cfg["data"]["augment"]
+        self.batches = TrainBatches(self.train_data, cfg["data"]["batch_size"], Augment(**aug), cfg["seed"])
+        self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
+        self.fingerprint = training_fingerprint(cfg)
+        self.step = 0
+        self.finished = False
+
+    def meta(self) -> dict:
+        return {"config": self.cfg, "fingerprint": self.fingerprint, "space": self.cfg["space"],
+                "num_classes": self.train_data.num_classes, "step": self.step, "total_steps": self.total_steps,
+                "finished": self.finished}
+
+    def _resume_or_init(self) -> None:
+        if self.checkpoint_path.exists():
+            state = load_checkpoint(self.checkpoint_path)
+            meta = state["meta"]
+            if meta.get("fingerprint") != self.fingerprint:
+                raise InputError("was written by a different training config; use the same config to resume "
+                                 "or another run directory", file=str(self.checkpoint_path))
+            restore_model(self.model, state, str(self.checkpoint_path))
+            self.optimizer.set_state_dict(state["optimizer"])
+            self.step, self.finished = int(meta["step"]), bool(meta["finished"])
+            print(f"[train] resumed from {self.checkpoint_path} at step {self.step}/{self.total_steps}", flush=True)
+            return
+        init_from = self.cfg["checkpoint"]["init_from"]
+        if init_from:
+            state = load_checkpoint(init_from)
+            if state["meta"].get("space") != self.cfg["space"]:
+                raise InputError(f"checkpoint is for space {state['meta'].get('space')!r}, config says {self.cfg['space']!r}",
+                                 file=str(init_from))
+            restore_model(self.model, state, str(init_from))
+            print(f"[train] initialised weights from {init_from}", flush=True)
+
+    def save(self) -> None:
+        save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.meta())
+
+    def fit(self, stop_after: int | None = None) -> Path:
+        """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
+        self._resume_or_init()
+        if self.finished:
+            print(f"[train] {self.checkpoint_path} is already finished", flush=True)
+            return self.checkpoint_path
+        log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
+        scalars_log = ScalarLog(self.run_dir / "vdl", enabled=log_cfg["visualdl"])
+        progress = Progress("train", self.total_steps, start=self.step, every_seconds=log_cfg["every_seconds"], unit="step")
+        sched, base_lr = self.cfg["schedule"], self.cfg["optimizer"]["lr"]
+        spe = self.batches.steps_per_epoch
+        self.model.train()
+        try:
+            while self.step < self.total_steps:
+                epoch, step_in_epoch = divmod(self.step, spe)
+                images, labels = self.batches.batch(epoch, step_in_epoch)
+                lr = lr_at(self.step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
+                self.optimizer.set_lr(lr)
+                scalars = self.strategy.step(self.model, images, labels, epoch, step_in_epoch)
+                with paddle.utils.unique_name.guard():  # accumulators (created at the first step) get
+                    self.optimizer.step()               # the same names in every process: resumable
+                self.optimizer.clear_grad()
+                self.step += 1
+                if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
+                    for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():
+                        scalars_log.add(tag, value, self.step)
+                progress.update(self.step, epoch=epoch + 1, lr=lr, **scalars)
+                self.finished = self.step == self.total_steps
+                if self.finished or self.step % ckpt_every == 0 or self.step % spe == 0:
+                    self.save()
+                if stop_after is not None and self.step >= stop_after:
+                    break
+        finally:
+            scalars_log.close()
+        self.model.set_active(self.space.largest())
+        return self.checkpoint_path

@@ -1,0 +1,113 @@
+"""A SuperBatchNorm2D whose mode follows ``self.training`` on every call, and BN calibration.
+
+PaddleSlim's ``SuperBatchNorm2D`` latches ``_use_global_stats`` on its first
+forward: if that call is in eval mode, training never again uses batch
+statistics and recalibration silently does nothing; if it is in train mode,
+eval forwards keep overwriting the running statistics. :class:`SuperBN2D`
+re-derives the mode on every call and normalises the leading ``C`` channels
+of its statistics and affine parameters, ``C`` being the input's channels.
+
+Example:
+    >>> bn = SuperBN2D(16)                       # doctest: +SKIP
+    >>> calibrate_bn(model, calibration_batches) # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import paddle
+import paddle.nn.functional as F
+from paddleslim.nas.ofa.layers import SuperBatchNorm2D
+
+
+class SuperBN2D(SuperBatchNorm2D):
+    """Width-elastic BatchNorm2D with correct train/eval behaviour and exact calibration.
+
+    Train mode: batch statistics, running statistics of the active slice updated
+    with momentum (Paddle convention: ``new = m * old + (1 - m) * batch``, biased
+    batch variance). Eval mode: running statistics. Calibration mode (see
+    :func:`calibrate_bn`): batch statistics, and the batch mean and biased
+    variance are accumulated for an exact average.
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5):
+        super().__init__(num_features, momentum=momentum, epsilon=epsilon)
+        self._calib = None  # [sum of n * mean, sum of n * var, n] while calibrating
+
+    def forward(self, input):
+        channels = int(input.shape[1])
+        full = channels == int(self._mean.shape[0])
+        weight, bias = (self.weight, self.bias) if full else (self.weight[:channels], self.bias[:channels])
+        if self._calib is not None:
+            return self._calibration_forward(input, weight, bias)
+        if full or not self.training:
+            mean, variance = (self._mean, self._variance) if full else (self._mean[:channels], self._variance[:channels])
+            return F.batch_norm(input, mean, variance, weight=weight, bias=bias, training=self.training,
+                                momentum=self._momentum, epsilon=self._epsilon, data_format=self._data_format)
+        # A partial width in training: batch_norm updates the statistics it is given in place. Give it
+        # copies of the active slice and write them back, which works whether slicing makes views
+        # (Paddle 3) or copies (2.6) and never modifies a tensor the backward pass still needs.
+        mean, variance = self._mean[:channels].clone(), self._variance[:channels].clone()
+        out = F.batch_norm(input, mean, variance, weight=weight, bias=bias, training=True,
+                           momentum=self._momentum, epsilon=self._epsilon, data_format=self._data_format)
+        with paddle.no_grad():
+            self._mean[:channels] = mean
+            self._variance[:channels] = variance
+        return out
+
+    def _calibration_forward(self, input, weight, bias):
+        channels = int(input.shape[1])
+        with paddle.no_grad():
+            batch_mean = input.mean(axis=[0, 2, 3])
+            batch_var = ((input - batch_mean.reshape([1, channels, 1, 1])) ** 2).mean(axis=[0, 2, 3])
+        count = int(input.shape[0])
+        sums = self._calib
+        if sums[2] and int(sums[0].shape[0]) != channels:
+            raise RuntimeError("BN width changed during calibration: activate one arch per calibration")
+        sums[0] = batch_mean * count if sums[2] == 0 else sums[0] + batch_mean * count
+        sums[1] = batch_var * count if sums[2] == 0 else sums[1] + batch_var * count
+        sums[2] += count
+        return F.batch_norm(input, batch_mean, batch_var, weight=weight, bias=bias, training=False,
+                            epsilon=self._epsilon, data_format=self._data_format)
+
+    def begin_calibration(self) -> None:
+        self._calib = [None, None, 0]
+
+    def end_calibration(self) -> None:
+        """Replace the active slice of the running statistics by the accumulated averages."""
+        total_mean, total_var, count = self._calib
+        self._calib = None
+        if count == 0:
+            return  # this layer was not used by the active arch
+        channels = int(total_mean.shape[0])
+        with paddle.no_grad():
+            self._mean[:channels] = total_mean / count
+            self._variance[:channels] = total_var / count
+
+
+def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
+    """Reset the active BN statistics of ``model`` to their exact average over ``batches``.
+
+    Each :class:`SuperBN2D` gets mean = average over all calibration images and
+    pixels of its input, variance = the image-weighted average of the per-batch
+    biased variances (the statistics training normalised with). Forwards run
+    with batch statistics and no gradient; the model's train/eval mode is restored.
+
+    Example:
+        >>> model.set_active(code)                 # doctest: +SKIP
+        >>> calibrate_bn(model, calib_batches)     # doctest: +SKIP
+    """
+    layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, SuperBN2D)]
+    was_training = model.training
+    model.eval()
+    for layer in layers:
+        layer.begin_calibration()
+    try:
+        with paddle.no_grad():
+            for images in batches:
+                model(images)
+    finally:
+        for layer in layers:
+            layer.end_calibration()
+        if was_training:
+            model.train()

@@ -1,0 +1,215 @@
+"""ResNet20 for the 2021 space: the weight-sharing supernet and the stand-alone network.
+
+The supernet is built from PaddleSlim's ``SuperConv2D`` / ``SuperLinear`` and
+:class:`~paddle_supernet.nn.batchnorm.SuperBN2D`; every layer's width is set
+independently by the arch code (untied in/mid/out per block). ``export(code)``
+returns a :class:`StandaloneResNet20` holding the inherited weights.
+
+Options (both networks): ``shortcut`` ``official`` (1x1 projection on a stage's
+first block or when in != out) or ``projection`` (every block, as the 2021
+winners' supernets); ``width_map`` arch option -> built width (options
+enhancement, e.g. ``{4: 5, 8: 9}``); ``activation`` after the residual add,
+``relu`` or ``prelu`` (one slope per block, initial 0.25).
+
+Example:
+    >>> net = ResNet20Supernet(num_classes=10)          # doctest: +SKIP
+    >>> net.set_active(code); logits = net(images)      # doctest: +SKIP
+    >>> plain = net.export(code)                        # same logits, plain layers
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import paddle
+import paddle.nn as nn
+from paddleslim.nas.ofa.layers import SuperConv2D, SuperLinear
+
+from ..errors import InputError
+from ..spaces.cvpr21_resnet20 import FIELD_CHOICES, SHORTCUT_POLICIES, Cvpr21ResNet20
+from .batchnorm import SuperBN2D
+
+ACTIVATIONS = ("relu", "prelu")
+
+
+def _check_options(shortcut: str, activation: str) -> None:
+    if shortcut not in SHORTCUT_POLICIES:
+        raise InputError(f"unknown shortcut policy {shortcut!r}; choose one of {', '.join(SHORTCUT_POLICIES)}")
+    if activation not in ACTIVATIONS:
+        raise InputError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def _block_activation(activation: str) -> nn.Layer:
+    return nn.PReLU(num_parameters=1, init=0.25) if activation == "prelu" else nn.ReLU()
+
+
+class _BuiltWidths:
+    """Arch option -> built channels (identity unless options enhancement maps it)."""
+
+    def __init__(self, width_map: Mapping[int, int] | None):
+        self.width_map = {int(k): int(v) for k, v in (width_map or {}).items()}
+
+    def __call__(self, option: int) -> int:
+        return self.width_map.get(option, option)
+
+    def max_of(self, field: int) -> int:
+        return max(self(option) for option in FIELD_CHOICES[field])
+
+
+def _super_conv(cin: int, cout: int, kernel: int, stride: int) -> SuperConv2D:
+    return SuperConv2D(cin, cout, kernel, candidate_config={}, stride=stride, padding=kernel // 2, bias_attr=False)
+
+
+class SuperBlock(nn.Layer):
+    """BasicBlock whose conv widths come from the forward call."""
+
+    def __init__(self, index: int, cin: int, mid: int, cout: int, stride: int, shortcut: str, activation: str):
+        super().__init__()
+        self.index, self.stride, self.shortcut_policy = index, stride, shortcut
+        self.first_of_stage = (index - 1) % 3 == 0
+        self.conv1, self.bn1 = _super_conv(cin, mid, 3, stride), SuperBN2D(mid)
+        self.conv2, self.bn2 = _super_conv(mid, cout, 3, 1), SuperBN2D(cout)
+        self.shortcut_conv, self.shortcut_bn = _super_conv(cin, cout, 1, stride), SuperBN2D(cout)
+        self.relu = nn.ReLU()
+        self.act = _block_activation(activation)
+
+    def uses_projection(self, cin: int, cout: int) -> bool:
+        return self.shortcut_policy == "projection" or self.first_of_stage or cin != cout
+
+    def forward(self, x, mid: int, cout: int):
+        h = self.relu(self.bn1(self.conv1(x, channel=mid)))
+        h = self.bn2(self.conv2(h, channel=cout))
+        if self.uses_projection(int(x.shape[1]), cout):
+            x = self.shortcut_bn(self.shortcut_conv(x, channel=cout))
+        return self.act(h + x)
+
+
+class ResNet20Supernet(nn.Layer):
+    """Weight-sharing ResNet20 over the ``cvpr21_resnet20`` space."""
+
+    space_name = "cvpr21_resnet20"
+
+    def __init__(self, num_classes: int = 100, in_channels: int = 3, shortcut: str = "projection",
+                 width_map: Mapping[int, int] | None = None, activation: str = "relu"):
+        super().__init__()
+        _check_options(shortcut, activation)
+        self.space = Cvpr21ResNet20(num_classes=num_classes, in_channels=in_channels)
+        self.num_classes, self.in_channels = num_classes, in_channels
+        self.shortcut, self.activation = shortcut, activation
+        self.built = _BuiltWidths(width_map)
+        top = self.built.max_of
+        self.stem_conv, self.stem_bn = _super_conv(in_channels, top(0), 3, 1), SuperBN2D(top(0))
+        self.relu = nn.ReLU()
+        self.blocks = nn.LayerList([
+            SuperBlock(k, top(2 * k - 2), top(2 * k - 1), top(2 * k), 2 if k in (4, 7) else 1, shortcut, activation)
+            for k in range(1, 10)
+        ])
+        self.pool = nn.AdaptiveAvgPool2D(1)
+        self.head = SuperLinear(top(18), num_classes, candidate_config={})
+        self._active = None
+        self.set_active(self.space.largest())
+
+    @property
+    def active_code(self) -> str:
+        return self._active_code
+
+    def set_active(self, code: str) -> None:
+        """Select every layer's width from ``code`` (validated; :class:`InputError` if outside the space)."""
+        arch = self.space.decode(code)
+        self._active = [self.built(c) for c in arch.fields]
+        self._active_code = code
+
+    def forward(self, x):
+        c = self._active
+        x = self.relu(self.stem_bn(self.stem_conv(x, channel=c[0])))
+        for k, block in enumerate(self.blocks, start=1):
+            x = block(x, c[2 * k - 1], c[2 * k])
+        return self.head(paddle.flatten(self.pool(x), 1))
+
+    def export(self, code: str | None = None) -> "StandaloneResNet20":
+        """A plain network of ``code`` (default: the active arch) with the inherited weights."""
+        code = self._active_code if code is None else code
+        net = StandaloneResNet20(code, num_classes=self.num_classes, in_channels=self.in_channels,
+                                 shortcut=self.shortcut, width_map=self.built.width_map, activation=self.activation)
+        with paddle.no_grad():
+            _copy_conv(net.stem_conv, self.stem_conv)
+            _copy_bn(net.stem_bn, self.stem_bn)
+            for plain, sup in zip(net.blocks, self.blocks):
+                for name in ("conv1", "conv2"):
+                    _copy_conv(getattr(plain, name), getattr(sup, name))
+                for name in ("bn1", "bn2"):
+                    _copy_bn(getattr(plain, name), getattr(sup, name))
+                if plain.shortcut_conv is not None:
+                    _copy_conv(plain.shortcut_conv, sup.shortcut_conv)
+                    _copy_bn(plain.shortcut_bn, sup.shortcut_bn)
+                if self.activation == "prelu":
+                    plain.act.set_state_dict(sup.act.state_dict())
+            w = self.head.weight
+            net.head.weight.set_value(w[: net.head.weight.shape[0]].numpy())
+            net.head.bias.set_value(self.head.bias.numpy())
+        net.train(self.training)
+        return net
+
+
+def _copy_conv(dst: nn.Conv2D, src: SuperConv2D) -> None:
+    out_c, in_c = dst.weight.shape[:2]
+    dst.weight.set_value(src.weight[:out_c, :in_c].numpy())
+
+
+def _copy_bn(dst: nn.BatchNorm2D, src: SuperBN2D) -> None:
+    c = dst.weight.shape[0]
+    for name in ("weight", "bias", "_mean", "_variance"):
+        getattr(dst, name).set_value(getattr(src, name)[:c].numpy())
+
+
+class StandaloneBlock(nn.Layer):
+    def __init__(self, cin: int, mid: int, cout: int, stride: int, projection: bool, activation: str):
+        super().__init__()
+        self.conv1 = nn.Conv2D(cin, mid, 3, stride=stride, padding=1, bias_attr=False)
+        self.bn1 = nn.BatchNorm2D(mid)
+        self.conv2 = nn.Conv2D(mid, cout, 3, padding=1, bias_attr=False)
+        self.bn2 = nn.BatchNorm2D(cout)
+        self.shortcut_conv = nn.Conv2D(cin, cout, 1, stride=stride, bias_attr=False) if projection else None
+        self.shortcut_bn = nn.BatchNorm2D(cout) if projection else None
+        self.relu = nn.ReLU()
+        self.act = _block_activation(activation)
+
+    def forward(self, x):
+        h = self.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        if self.shortcut_conv is not None:
+            x = self.shortcut_bn(self.shortcut_conv(x))
+        return self.act(h + x)
+
+
+class StandaloneResNet20(nn.Layer):
+    """The plain ResNet20 of one arch (the ground-truth network with ``shortcut='official'``).
+
+    Example:
+        >>> net = StandaloneResNet20("16-" * 19 + "16", num_classes=10)  # doctest: +SKIP
+    """
+
+    def __init__(self, code: str, num_classes: int = 100, in_channels: int = 3, shortcut: str = "official",
+                 width_map: Mapping[int, int] | None = None, activation: str = "relu"):
+        super().__init__()
+        _check_options(shortcut, activation)
+        space = Cvpr21ResNet20(num_classes=num_classes, in_channels=in_channels)
+        arch = space.decode(code)
+        built = _BuiltWidths(width_map)
+        self.code = code
+        stem = built(arch.stem)
+        self.stem_conv = nn.Conv2D(in_channels, stem, 3, padding=1, bias_attr=False)
+        self.stem_bn = nn.BatchNorm2D(stem)
+        self.relu = nn.ReLU()
+        self.blocks = nn.LayerList([
+            StandaloneBlock(built(b.cin), built(b.mid), built(b.cout), b.stride,
+                            b.needs_projection(shortcut) or built(b.cin) != built(b.cout), activation)
+            for b in arch.blocks
+        ])
+        self.pool = nn.AdaptiveAvgPool2D(1)
+        self.head = nn.Linear(built(arch.head_in), num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.stem_bn(self.stem_conv(x)))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(paddle.flatten(self.pool(x), 1))

@@ -1,0 +1,48 @@
+"""Single-network strategies: uniform single-path sampling and training one fixed arch."""
+from __future__ import annotations
+
+from ..errors import InputError
+from .base import TrainingStrategy, accuracy, cross_entropy
+
+
+class UniformSampling(TrainingStrategy):
+    """Single-path one-shot: K uniformly sampled subnets per step, CE each, gradients accumulated.
+
+    ``reduce``: ``mean`` divides each subnet's loss by K, ``sum`` does not.
+    """
+
+    defaults = {"k": 1, "reduce": "mean"}
+
+    def __init__(self, space, seed: int, k: int = 1, reduce: str = "mean"):
+        super().__init__(space, seed)
+        if k < 1:
+            raise InputError(f"must be at least 1, got {k}", key="strategy.k")
+        self.k, self.reduce = k, self._check_reduce(reduce)
+
+    def step(self, model, images, labels, epoch: int, step: int) -> dict:
+        scale = 1.0 / self.k if self.reduce == "mean" else 1.0
+        total = 0.0
+        for k in range(self.k):
+            model.set_active(self.sample(epoch, step, k))
+            loss = cross_entropy(model(images), labels)
+            (loss * scale).backward()
+            total += float(loss)
+        return {"loss/subnet_ce": total / self.k}
+
+
+class FixedArch(TrainingStrategy):
+    """Train one arch with CE: ``arch`` is a code, ``largest`` or ``smallest`` (largest-net pretraining)."""
+
+    defaults = {"arch": "largest"}
+
+    def __init__(self, space, seed: int, arch: str = "largest"):
+        super().__init__(space, seed)
+        self.code = {"largest": space.largest, "smallest": space.smallest}.get(arch, lambda: arch)()
+        space.validate(self.code)
+
+    def step(self, model, images, labels, epoch: int, step: int) -> dict:
+        model.set_active(self.code)
+        logits = model(images)
+        loss = cross_entropy(logits, labels)
+        loss.backward()
+        return {"loss/ce": float(loss), "acc/train": accuracy(logits, labels)}

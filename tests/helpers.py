@@ -1,0 +1,52 @@
+"""Tiny data and configs for fast engine tests."""
+from __future__ import annotations
+
+import io
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from paddle_supernet.data.arrays import ImageArrays
+from paddle_supernet.engine.config import load_config
+
+
+def write_tiny_cifar100(folder: Path, n_train: int = 96, n_test: int = 48, seed: int = 0) -> Path:
+    """A cifar-100-python.tar.gz in the official pickle format, with class-dependent brightness."""
+    rng = np.random.default_rng(seed)
+    path = folder / "cifar-100-python.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for split, n in (("train", n_train), ("test", n_test)):
+            labels = rng.integers(0, 100, size=n)
+            base = (labels * 2.5).astype(np.uint8)[:, None]
+            data = np.clip(base + rng.integers(0, 40, size=(n, 3072)), 0, 255).astype(np.uint8)
+            payload = pickle.dumps({b"data": data, b"fine_labels": labels.tolist(), b"filenames": [b"x"] * n})
+            info = tarfile.TarInfo(f"cifar-100-python/{split}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
+
+
+def synthetic_data(n_train: int = 64, n_val: int = 32, size: int = 8, classes: int = 4, seed: int = 0):
+    """(train, val) ImageArrays whose class shows in the mean brightness."""
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        labels = rng.integers(0, classes, size=n)
+        images = np.clip(labels[:, None, None, None] * 50 + rng.integers(0, 60, size=(n, size, size, 3)), 0, 255)
+        return ImageArrays(images.astype(np.uint8), labels.astype(np.int64), classes)
+
+    return make(n_train), make(n_val)
+
+
+TINY = [
+    "data.image_size=8", "data.batch_size=16", "data.augment.rotation=0", "data.augment.crop_padding=1",
+    "schedule.epochs=2", "schedule.warmup_steps=2", "optimizer.lr=0.05", "strategy.k=1",
+    "checkpoint.every_steps=3", "log.every_steps=1", "log.every_seconds=0",
+    "eval.calib_images=32", "eval.calib_batch_size=16", "eval.batch_size=16", "eval.sample=6",
+]
+
+
+def tiny_config(extra: list[str] | None = None) -> dict:
+    return load_config(None, TINY + list(extra or []))

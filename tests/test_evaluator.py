@@ -1,0 +1,109 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet import evaluator as evaluator_module
+from paddle_supernet.engine.trainer import Trainer
+from paddle_supernet.errors import InputError
+from paddle_supernet.evaluator import Evaluator
+from paddle_supernet.io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+from paddle_supernet.spaces import get_space
+
+from helpers import synthetic_data, tiny_config
+
+SPACE = get_space("cvpr21_resnet20")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    data = synthetic_data(n_val=40)
+    Trainer(tiny_config(["eval.batch_size=16"]), run, data=data).fit()
+    return run / "checkpoint.pdparams", data
+
+
+def test_score_equals_exported_network_accuracy(trained):
+    ckpt, data = trained
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    code = SPACE.sample(8)
+    acc = ev.score(code)
+    plain = ev.model.export(code)  # carries the calibrated statistics
+    plain.eval()
+    val = data[1]
+    with paddle.no_grad():
+        logits = plain(paddle.to_tensor(val.to_input(val.images))).numpy()
+    assert acc == pytest.approx(float((logits.argmax(1) == val.labels).mean()))
+    ev_loss = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"], data=data)
+    shifted = logits - logits.max(1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    assert ev_loss.score(code) == pytest.approx(log_probs[np.arange(len(val)), val.labels].mean(), rel=1e-5)  # minus the CE
+
+
+def test_killed_evaluation_resumes_to_identical_bytes(trained, tmp_path, monkeypatch):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(6, seed=4))
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    ev.evaluate(archs, tmp_path / "full.json")
+    assert not (tmp_path / "full.json.part").exists()
+
+    ev2 = Evaluator.from_checkpoint(ckpt, data=data)
+    real_score, calls = ev2.score, []
+
+    def dying_score(code):
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # killed while scoring the 5th arch
+        calls.append(code)
+        return real_score(code)
+
+    monkeypatch.setattr(ev2, "score", dying_score)
+    with pytest.raises(KeyboardInterrupt):
+        ev2.evaluate(archs, tmp_path / "cut.json")
+    part = tmp_path / "cut.json.part"
+    assert len(part.read_text().splitlines()) == 4 and not (tmp_path / "cut.json").exists()
+    with open(part, "a") as handle:
+        handle.write('{"key": "arch5", "ar')  # torn line of a killed writer
+    monkeypatch.setattr(ev2, "score", real_score)
+    resumed_calls = []
+    monkeypatch.setattr(ev2, "score", lambda code: resumed_calls.append(code) or real_score(code))
+    ev2.evaluate(archs, tmp_path / "cut.json")
+    assert len(resumed_calls) == 2
+    assert (tmp_path / "cut.json").read_bytes() == (tmp_path / "full.json").read_bytes()
+
+
+def test_data_is_prepared_once_per_run(trained, monkeypatch):
+    ckpt, data = trained
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    monkeypatch.setattr(evaluator_module, "load_dataset", lambda *a: pytest.fail("data reloaded per arch"))
+    monkeypatch.setattr(evaluator_module, "fixed_batches", lambda *a, **k: pytest.fail("tensors rebuilt per arch"))
+    for seed in range(3):
+        ev.score(SPACE.sample(seed))
+
+
+def test_part_file_from_another_list_is_refused(trained, tmp_path):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=4))
+    (tmp_path / "s.json.part").write_text(json.dumps({"key": "arch1", "arch": SPACE.smallest(), "acc": 0.5}) + "\n")
+    with pytest.raises(InputError, match=r"s.json.part: line 1: arch1 does not belong to this arch list"):
+        Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "s.json")
+
+
+def test_eval_cli_refuses_foreign_codes_and_bad_checkpoints(trained, tmp_path):
+    ckpt, _ = trained
+    bad_list = tmp_path / "list22.json"
+    write_arch_file(bad_list, arch_list_from_codes([get_space("cvpr22_resnet48").largest()]))
+    broken = tmp_path / "broken.pdparams"
+    broken.write_bytes(ckpt.read_bytes()[:1000])
+    for args, message in (
+        (["--checkpoint", str(ckpt), "--archs", str(bad_list)], "list22.json: arch1: arch code '155851"),
+        (["--checkpoint", str(broken), "--archs", str(bad_list)], "broken.pdparams: corrupted or unreadable checkpoint"),
+    ):
+        out = tmp_path / "never.json"
+        proc = subprocess.run([sys.executable, "tools/eval_submission.py", *args, "--out", str(out)], capture_output=True, text=True, timeout=120,
+                              cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+        assert proc.returncode != 0
+        assert message in proc.stderr or message in proc.stdout
+        assert not out.exists()

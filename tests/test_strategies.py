@@ -1,0 +1,77 @@
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet.errors import InputError
+from paddle_supernet.nn.resnet20 import ResNet20Supernet
+from paddle_supernet.spaces import get_space
+from paddle_supernet.strategies import build_strategy
+from paddle_supernet.strategies.base import kl_to_teacher
+
+SPACE = get_space("cvpr21_resnet20")
+
+
+def _grads(net):
+    return {n: p.grad.numpy().copy() for n, p in net.named_parameters() if p.grad is not None}
+
+
+def _fresh(seed=0):
+    paddle.seed(seed)
+    net = ResNet20Supernet(num_classes=4)
+    net.train()
+    return net
+
+
+def test_kl_matches_numpy():
+    rng = np.random.default_rng(0)
+    s, t = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    p = np.exp(t) / np.exp(t).sum(1, keepdims=True)
+    q = np.exp(s) / np.exp(s).sum(1, keepdims=True)
+    expected = (p * (np.log(p) - np.log(q))).sum(1).mean()
+    got = float(kl_to_teacher(paddle.to_tensor(s.astype("float32")), paddle.to_tensor(t.astype("float32"))))
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_distill_step_accumulates_the_paper_loss(reduce):
+    x = paddle.randn([6, 3, 8, 8])
+    y = paddle.to_tensor([0, 1, 2, 3, 0, 1])
+    alpha, k = 0.8, 2
+    strategy = build_strategy({"name": "distill", "k": k, "alpha": alpha, "reduce": reduce}, SPACE, seed=5)
+    net = _fresh()
+    strategy.step(net, x, y, epoch=1, step=2)
+    got = _grads(net)
+
+    ref = _fresh()
+    ce = paddle.nn.functional.cross_entropy
+    ref.set_active(SPACE.largest())
+    teacher = ref(x)
+    ce(teacher, y).backward()
+    for i in range(k):
+        ref.set_active(SPACE.sample(5, 1, 2, i))
+        out = ref(x)
+        loss = (1 - alpha) * ce(out, y) + alpha * kl_to_teacher(out, teacher.detach())
+        (loss / (k if reduce == "mean" else 1)).backward()
+    expected = _grads(ref)
+    assert got.keys() == expected.keys()
+    for name in got:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_uniform_sampling_uses_the_local_rng():
+    strategy = build_strategy({"name": "uniform", "k": 3}, SPACE, seed=9)
+    assert [strategy.sample(0, 4, k) for k in range(3)] == [SPACE.sample(9, 0, 4, k) for k in range(3)]
+    net = _fresh()
+    scalars = strategy.step(net, paddle.randn([4, 3, 8, 8]), paddle.to_tensor([0, 1, 2, 3]), 0, 4)
+    assert net.active_code == SPACE.sample(9, 0, 4, 2) and scalars["loss/subnet_ce"] > 0
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"name": "distill", "alpha": 2}, "strategy.alpha: must be in"),
+    ({"name": "uniform", "reduce": "max"}, "strategy.reduce: must be one of sum, mean"),
+    ({"name": "nope"}, "unknown strategy 'nope'"),
+    ({"name": "fixed", "arch": "1-2-3"}, "has 3 fields"),
+])
+def test_bad_strategy_config(cfg, message):
+    with pytest.raises(InputError, match=message):
+        build_strategy(cfg, SPACE, 0)
