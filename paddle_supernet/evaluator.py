@@ -11,12 +11,11 @@ Example:
 """
 from __future__ import annotations
 
-import json
+import math
 import os
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import paddle
 import paddle.nn.functional as F
 
@@ -28,6 +27,7 @@ from .engine.config import merge_config
 from .engine.progress import Progress
 from .errors import InputError
 from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
+from .io.result_log import ResultLog
 from .models import build_supernet
 from .nn.batchnorm import calibrate_bn
 from .spaces import get_space
@@ -69,63 +69,46 @@ class Evaluator:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""
         self.model.set_active(code)
         calibrate_bn(self.model, self.calib_batches)
-        self.model.eval()
-        correct, loss_sum, count = 0, 0.0, 0
-        with paddle.no_grad():
-            for images, labels in self.val_batches:
-                logits = self.model(images)
-                correct += int((logits.argmax(axis=1) == labels).astype("int64").sum())
-                loss_sum += float(F.cross_entropy(logits, labels, reduction="sum"))
-                count += int(labels.shape[0])
-        return correct / count if self.score_name == "accuracy" else -loss_sum / count
+        accuracy, loss = accuracy_and_loss(self.model, self.val_batches)
+        return accuracy if self.score_name == "accuracy" else -loss
 
     def evaluate(self, arch_list: Mapping[str, ArchEntry], out_path: str | os.PathLike,
                  part_path: str | os.PathLike | None = None, every_seconds: float = 10.0) -> ArchList:
         """Score every arch of ``arch_list`` and write the submission to ``out_path``."""
         out_path = Path(out_path)
-        part_path = Path(part_path) if part_path else out_path.with_name(out_path.name + ".part")
-        scores = read_part_file(part_path, arch_list)
-        todo = [key for key in arch_list if key not in scores]
+        log = ResultLog(part_path or out_path.with_name(out_path.name + ".part"))
+        scores = {}
+        for number, row in enumerate(log.rows(), start=1):
+            key = row.get("key")
+            if key not in arch_list or arch_list[key].arch != row.get("arch") or not _finite(row.get("acc")):
+                raise InputError(f"line {number}: {key} does not belong to this arch list (or its score is not "
+                                 "finite); delete the part file to start over", file=str(log.path))
+            scores[key] = float(row["acc"])
         progress = Progress("eval", len(arch_list), start=len(scores), every_seconds=every_seconds, unit="arch")
         if scores:
-            print(f"[eval] resuming: {len(scores)} of {len(arch_list)} archs already in {part_path}", flush=True)
-        part_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(part_path, "a", encoding="utf-8") as part:
-            for key in todo:
-                value = self.score(arch_list[key].arch)
-                part.write(json.dumps({"key": key, "arch": arch_list[key].arch, "acc": value}) + "\n")
-                part.flush()
-                os.fsync(part.fileno())
-                scores[key] = value
-                progress.update(len(scores), last=value)
+            print(f"[eval] resuming: {len(scores)} of {len(arch_list)} archs already in {log.path}", flush=True)
+        for key in [key for key in arch_list if key not in scores]:
+            scores[key] = self.score(arch_list[key].arch)
+            log.append({"key": key, "arch": arch_list[key].arch, "acc": scores[key]})
+            progress.update(len(scores), last=scores[key])
         submission = with_scores(arch_list, scores)
         write_arch_file(out_path, submission)
-        part_path.unlink()
+        log.remove()
         return submission
 
 
-def read_part_file(path: Path, arch_list: Mapping[str, ArchEntry]) -> dict:
-    """Scores already in a part file; a torn last line (killed mid-write) is dropped."""
-    if not path.exists():
-        return {}
-    scores: dict = {}
-    lines = path.read_text(encoding="utf-8").split("\n")
-    good_bytes = 0
-    for number, line in enumerate(lines, start=1):
-        if not line:
-            continue
-        try:
-            row = json.loads(line)
-            key, code, value = row["key"], row["arch"], float(row["acc"])
-        except (ValueError, KeyError, TypeError):
-            if number == len(lines):  # the unterminated last line of a killed writer
-                break
-            raise InputError(f"line {number} is not a result row", file=str(path)) from None
-        if key not in arch_list or arch_list[key].arch != code or not np.isfinite(value):
-            raise InputError(f"line {number}: {key} does not belong to this arch list (or its score is not finite); "
-                             "delete the part file to start over", file=str(path))
-        scores[key] = value
-        good_bytes += len(line.encode("utf-8")) + 1
-    with open(path, "r+b") as handle:  # drop a torn tail so appends start on a fresh line
-        handle.truncate(good_bytes)
-    return scores
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def accuracy_and_loss(model, batches) -> tuple[float, float]:
+    """Top-1 accuracy and mean cross-entropy of ``model`` in eval mode over ``(images, labels)`` batches."""
+    model.eval()
+    correct, loss_sum, count = 0, 0.0, 0
+    with paddle.no_grad():
+        for images, labels in batches:
+            logits = model(images)
+            correct += int((logits.argmax(axis=1) == labels).astype("int64").sum())
+            loss_sum += float(F.cross_entropy(logits, labels, reduction="sum"))
+            count += int(labels.shape[0])
+    return correct / count, loss_sum / count

@@ -1,45 +1,52 @@
-"""Supernets registered by search space, built from a run config.
+"""Networks registered by search space: the supernet and the stand-alone (ground-truth) network.
 
 Example:
-    >>> model = build_supernet(cfg, num_classes=10)  # doctest: +SKIP
+    >>> model = build_supernet(cfg, num_classes=10)              # doctest: +SKIP
+    >>> plain = build_standalone(cfg, code, num_classes=10, seed=0)  # doctest: +SKIP
 """
 from __future__ import annotations
 
 import paddle
 
-from .errors import InputError
+from .registry import Registry
 
-_BUILDERS = {}
-
-
-def register_supernet(space_name: str):
-    """Decorator: ``fn(model_cfg, num_classes) -> paddle.nn.Layer`` builds the supernet of ``space_name``."""
-
-    def decorate(fn):
-        _BUILDERS[space_name] = fn
-        return fn
-
-    return decorate
+#: ``fn(model_cfg, num_classes) -> Layer`` per space
+SUPERNETS = Registry("supernet for search space")
+#: ``fn(code, model_cfg, num_classes) -> Layer`` per space
+STANDALONE = Registry("stand-alone network for search space")
 
 
-@register_supernet("cvpr21_resnet20")
+@SUPERNETS.register("cvpr21_resnet20")
 def _resnet20(model_cfg: dict, num_classes: int):
     from .nn.resnet20 import ResNet20Supernet
 
-    width_map = model_cfg.get("width_map")
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
-                            width_map=width_map, activation=model_cfg["activation"])
+                            width_map=model_cfg.get("width_map"), activation=model_cfg["activation"])
+
+
+@STANDALONE.register("cvpr21_resnet20")
+def _resnet20_standalone(code: str, model_cfg: dict, num_classes: int):
+    from .nn.resnet20 import StandaloneResNet20
+
+    return StandaloneResNet20(code, num_classes=num_classes, shortcut="official",
+                              width_map=model_cfg.get("width_map"), activation=model_cfg["activation"])
+
+
+def _build(builder, seed: int, *args) -> paddle.nn.Layer:
+    """Weights from ``seed``; parameter names restart from zero so optimizer state saved by one
+    process loads in another."""
+    paddle.seed(seed)
+    with paddle.utils.unique_name.guard():
+        return builder(*args)
 
 
 def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> paddle.nn.Layer:
-    """The supernet for ``cfg['space']``; weights initialised from ``seed`` (default ``cfg['seed']``).
+    """The supernet for ``cfg['space']``; weights initialised from ``seed`` (default ``cfg['seed']``)."""
+    builder = SUPERNETS.get(cfg["space"], key="space")
+    return _build(builder, cfg["seed"] if seed is None else seed, cfg["model"], num_classes)
 
-    Parameter names restart from zero (``unique_name.guard``), so optimizer
-    state saved by one process loads in another.
-    """
-    space = cfg["space"]
-    if space not in _BUILDERS:
-        raise InputError(f"no supernet is implemented for space {space!r} yet (have: {', '.join(sorted(_BUILDERS))})", key="space")
-    paddle.seed(cfg["seed"] if seed is None else seed)
-    with paddle.utils.unique_name.guard():
-        return _BUILDERS[space](cfg["model"], num_classes)
+
+def build_standalone(cfg: dict, code: str, num_classes: int, seed: int) -> paddle.nn.Layer:
+    """The stand-alone network of ``code`` (official shortcut rule), fresh weights from ``seed``."""
+    builder = STANDALONE.get(cfg["space"], key="space")
+    return _build(builder, seed, code, cfg["model"], num_classes)

@@ -88,3 +88,15 @@ def test_merge_parts(tmp_path):
     wrong = _write(tmp_path / "wrong.json", {"arch2": ("q", 0.2)})
     with pytest.raises(InputError, match=r"wrong.json: arch2: arch 'q' differs from 'y'"):
         merge_parts([a, wrong], {k: v for k, v in ref.items() if k != "arch4"})
+
+
+def test_written_files_get_the_umask_mode(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_arch_file(tmp_path / "m.json", {"arch1": ArchEntry("a", 1.0)})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o644

@@ -115,3 +115,12 @@ def test_options_enhancement_width_map(space):
 def test_unknown_shortcut_policy(space):
     with pytest.raises(InputError, match="unknown shortcut policy 'sometimes'"):
         space.params(space.largest(), shortcut="sometimes")
+
+
+def test_sample_spread_spans_the_macs_range(space):
+    codes = space.sample_spread(20, seed=0, measure="macs")
+    macs = [space.macs(c) for c in codes]
+    assert len(set(codes)) == 20 and macs == sorted(macs)
+    pool = [space.macs(c) for c in space.sample_unique(1000, 0)]
+    assert macs[0] == min(pool) and macs[-1] == max(pool)
+    assert codes == space.sample_spread(20, seed=0, measure="macs")

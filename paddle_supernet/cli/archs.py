@@ -15,6 +15,8 @@ def add_commands(sub) -> None:
     p.add_argument("--n", type=int, required=True, help="number of distinct archs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--distribution", default=None, help="space-specific (cvpr22_resnet48: test or free)")
+    p.add_argument("--spread", choices=("macs", "params"),
+                   help="pick archs evenly across this measure's range (from a 50x larger seeded pool)")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_sample)
 
@@ -32,6 +34,17 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run_score)
 
+    p = sub.add_parser("report", help="markdown table + scatter plots: submissions vs ground truth, proxies, ceiling")
+    p.add_argument("--gt", required=True, help="ground truth (e.g. the mean over seeds)")
+    p.add_argument("--seeds", nargs=2, required=True, metavar=("SEED_A", "SEED_B"),
+                   help="the ground truth of two training seeds (the ceiling row)")
+    p.add_argument("--space", required=True)
+    p.add_argument("--num-classes", type=int, help="classifier size for the proxies (default: the space's)")
+    p.add_argument("--submission", action="append", default=[], help="NAME=PATH (repeat)")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--title", default="Ranking report")
+    p.set_defaults(run=run_report)
+
     p = sub.add_parser("merge", help="merge partial result files into one submission")
     p.add_argument("parts", nargs="+")
     p.add_argument("--archs", help="reference arch list the union must cover exactly")
@@ -41,7 +54,10 @@ def add_commands(sub) -> None:
 
 def run_sample(args) -> int:
     space = get_space(args.space)
-    codes = space.sample_unique(args.n, args.seed, args.distribution)
+    if args.spread:
+        codes = space.sample_spread(args.n, args.seed, args.spread, distribution=args.distribution)
+    else:
+        codes = space.sample_unique(args.n, args.seed, args.distribution)
     write_arch_file(args.out, arch_list_from_codes(codes, space.placeholder_acc))
     print(f"wrote {len(codes)} archs of {args.space} to {args.out}")
     return 0
@@ -83,4 +99,12 @@ def run_merge(args) -> int:
     merged = merge_parts(args.parts, reference, reference_name=args.archs or "reference arch list")
     write_arch_file(args.out, merged)
     print(f"merged {len(merged)} archs from {len(args.parts)} files into {args.out}")
+    return 0
+
+
+def run_report(args) -> int:
+    from ..report import write_report
+
+    print(write_report(args.gt, args.seeds, named_paths(args.submission), args.space, args.out_dir,
+                       args.num_classes, args.title))
     return 0

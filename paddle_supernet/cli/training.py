@@ -20,6 +20,15 @@ def add_commands(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override eval.* or data.root")
     p.set_defaults(run=run_evaluate)
 
+    p = sub.add_parser("standalone", help="train listed archs from scratch (ground truth); resumes after a kill")
+    p.add_argument("--config", required=True, help="YAML recipe (data, optimizer, schedule, model options)")
+    p.add_argument("--archs", required=True, help="challenge-format arch list")
+    p.add_argument("--out", required=True, help="mean accuracy over seeds; per-seed files and a runs log beside it")
+    p.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default: the config's seed)")
+    p.add_argument("--workers", type=int, default=1, help="parallel single-threaded processes")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.set_defaults(run=run_standalone_cmd)
+
     p = sub.add_parser("run", help="train, evaluate the config's arch list, and report against the proxies")
     _config_args(p)
     p.set_defaults(run=run_all)
@@ -60,6 +69,23 @@ def run_evaluate(args) -> int:
     print(f"[eval] wrote {len(archs)} scores to {args.out}")
     if args.gt:
         print_metrics({"supernet": args.out}, args.gt)
+    return 0
+
+
+def run_standalone_cmd(args) -> int:
+    from ..engine.config import load_config
+    from ..io.challenge_json import read_arch_file
+    from ..spaces import get_space
+    from ..standalone import run_standalone
+
+    cfg = load_config(args.config, args.set)
+    archs = read_arch_file(args.archs, get_space(cfg["space"]))
+    if args.workers < 1:
+        from ..errors import InputError
+
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    run_standalone(cfg, archs, args.out, args.seeds or [cfg["seed"]], args.workers)
+    print(f"[standalone] wrote {args.out}")
     return 0
 
 

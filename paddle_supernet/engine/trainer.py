@@ -54,14 +54,17 @@ def build_optimizer(model, cfg: dict):
 class Trainer:
     """Trains the supernet of ``cfg`` in ``run_dir``; see the module docstring."""
 
-    def __init__(self, cfg: dict, run_dir: str | Path, data=None):
-        self.cfg, self.run_dir = cfg, Path(run_dir)
-        self.checkpoint_path = self.run_dir / CHECKPOINT_NAME
+    def __init__(self, cfg: dict, run_dir: str | Path | None, data=None, model=None, strategy=None,
+                 quiet: bool = False):
+        """``run_dir`` None: no checkpoints or logs (short stand-alone runs). ``model``/``strategy``
+        replace the config's supernet and strategy (e.g. a plain network with :class:`PlainStep`)."""
+        self.cfg, self.run_dir, self.quiet = cfg, Path(run_dir) if run_dir is not None else None, quiet
+        self.checkpoint_path = self.run_dir / CHECKPOINT_NAME if self.run_dir is not None else None
         self.space = get_space(cfg["space"])
         self.train_data, self.val_data = data if data is not None else load_dataset(cfg["data"])
-        self.model = build_supernet(cfg, self.train_data.num_classes)
+        self.model = model if model is not None else build_supernet(cfg, self.train_data.num_classes)
         self.optimizer = build_optimizer(self.model, cfg)
-        self.strategy = build_strategy(cfg["strategy"], self.space, cfg["seed"])
+        self.strategy = strategy if strategy is not None else build_strategy(cfg["strategy"], self.space, cfg["seed"])
         aug = cfg["data"]["augment"]
         self.batches = TrainBatches(self.train_data, cfg["data"]["batch_size"], Augment(**aug), cfg["seed"])
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
@@ -75,7 +78,7 @@ class Trainer:
                 "finished": self.finished}
 
     def _resume_or_init(self) -> None:
-        if self.checkpoint_path.exists():
+        if self.checkpoint_path is not None and self.checkpoint_path.exists():
             state = load_checkpoint(self.checkpoint_path)
             meta = state["meta"]
             if meta.get("fingerprint") != self.fingerprint:
@@ -96,19 +99,21 @@ class Trainer:
             print(f"[train] initialised weights from {init_from}", flush=True)
 
     def save(self) -> None:
-        save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.meta())
+        if self.checkpoint_path is not None:
+            save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.meta())
 
-    def fit(self, stop_after: int | None = None) -> Path:
+    def fit(self, stop_after: int | None = None) -> Path | None:
         """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
         self._resume_or_init()
         if self.finished:
             print(f"[train] {self.checkpoint_path} is already finished", flush=True)
             return self.checkpoint_path
         log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
-        scalars_log = ScalarLog(self.run_dir / "vdl", enabled=log_cfg["visualdl"])
-        progress = Progress("train", self.total_steps, start=self.step, every_seconds=log_cfg["every_seconds"], unit="step")
+        scalars_log = ScalarLog(self.run_dir / "vdl" if self.run_dir else "", enabled=log_cfg["visualdl"] and self.run_dir is not None)
+        progress = Progress("train", self.total_steps, start=self.step, unit="step", every_seconds=log_cfg["every_seconds"])
         sched, base_lr = self.cfg["schedule"], self.cfg["optimizer"]["lr"]
         spe = self.batches.steps_per_epoch
         self.model.train()
@@ -126,7 +131,8 @@ class Trainer:
                 if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
                     for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():
                         scalars_log.add(tag, value, self.step)
-                progress.update(self.step, epoch=epoch + 1, lr=lr, **scalars)
+                if not self.quiet:
+                    progress.update(self.step, epoch=epoch + 1, lr=lr, **scalars)
                 self.finished = self.step == self.total_steps
                 if self.finished or self.step % ckpt_every == 0 or self.step % spe == 0:
                     self.save()
@@ -134,5 +140,6 @@ class Trainer:
                     break
         finally:
             scalars_log.close()
-        self.model.set_active(self.space.largest())
+        if hasattr(self.model, "set_active"):
+            self.model.set_active(self.space.largest())
         return self.checkpoint_path

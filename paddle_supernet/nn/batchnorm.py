@@ -57,9 +57,12 @@ class SuperBN2D(SuperBatchNorm2D):
 
     def _calibration_forward(self, input, weight, bias):
         channels = int(input.shape[1])
-        with paddle.no_grad():
-            batch_mean = input.mean(axis=[0, 2, 3])
-            batch_var = ((input - batch_mean.reshape([1, channels, 1, 1])) ** 2).mean(axis=[0, 2, 3])
+        # One training-mode batch_norm with momentum 0 normalises with the batch statistics and
+        # writes exactly the batch mean and biased variance into the buffers it is given.
+        batch_mean = paddle.zeros([channels], dtype=input.dtype)
+        batch_var = paddle.zeros([channels], dtype=input.dtype)
+        out = F.batch_norm(input, batch_mean, batch_var, weight=weight, bias=bias, training=True, momentum=0.0,
+                           epsilon=self._epsilon, data_format=self._data_format)
         count = int(input.shape[0])
         sums = self._calib
         if sums[2] and int(sums[0].shape[0]) != channels:
@@ -67,8 +70,7 @@ class SuperBN2D(SuperBatchNorm2D):
         sums[0] = batch_mean * count if sums[2] == 0 else sums[0] + batch_mean * count
         sums[1] = batch_var * count if sums[2] == 0 else sums[1] + batch_var * count
         sums[2] += count
-        return F.batch_norm(input, batch_mean, batch_var, weight=weight, bias=bias, training=False,
-                            epsilon=self._epsilon, data_format=self._data_format)
+        return out
 
     def begin_calibration(self) -> None:
         self._calib = [None, None, 0]

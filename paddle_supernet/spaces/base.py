@@ -129,6 +129,20 @@ class SearchSpace(abc.ABC):
             seen.setdefault(self.sample_code(rng, distribution), None)
         return list(seen)
 
+    def sample_spread(self, n: int, seed: int, measure: str = "macs", pool_factor: int = 50,
+                      distribution: str | None = None) -> list[str]:
+        """``n`` distinct codes spanning the range of ``measure`` (``macs`` or ``params``).
+
+        Draws ``pool_factor * n`` distinct codes, sorts them by the measure and
+        keeps the ones at ``n`` evenly spaced quantiles (smallest and largest
+        included), in ascending order of the measure.
+        """
+        if measure not in ("macs", "params"):
+            raise InputError(f"unknown measure {measure!r}; choose macs or params")
+        pool = sorted(self.sample_unique(n * pool_factor, seed, distribution), key=getattr(self, measure))
+        picks = np.unique(np.round(np.linspace(0, len(pool) - 1, n)).astype(int))
+        return [pool[i] for i in picks]
+
     def params(self, code: str, **variant) -> int:
         """Trainable parameters of the stand-alone network (conv, BN affine, linear)."""
         return sum(layer.params for layer in self.layer_specs(code, **variant))

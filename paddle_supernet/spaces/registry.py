@@ -11,33 +11,26 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import InputError
+from ..registry import Registry
 
-_SPACES: dict[str, type] = {}
+SPACES = Registry("search space")
 
 
 def register_space(name: str) -> Callable[[type], type]:
     """Class decorator: make a :class:`SearchSpace` subclass available as ``name``."""
 
     def decorate(cls: type) -> type:
-        if name in _SPACES and _SPACES[name] is not cls:
-            raise ValueError(f"search space {name!r} is already registered")
         cls.name = name
-        _SPACES[name] = cls
-        return cls
+        return SPACES.register(name)(cls)
 
     return decorate
 
 
 def list_spaces() -> list[str]:
     """Names of all registered spaces, sorted."""
-    return sorted(_SPACES)
+    return SPACES.names()
 
 
 def get_space(name: str, **options):
     """Instantiate the space registered as ``name`` with ``options``."""
-    try:
-        cls = _SPACES[name]
-    except KeyError:
-        raise InputError(f"unknown search space {name!r}; known spaces: {', '.join(list_spaces())}") from None
-    return cls(**options)
+    return SPACES.get(name)(**options)

@@ -10,26 +10,26 @@ Example:
 """
 from __future__ import annotations
 
-from ..errors import InputError
+from ..registry import Registry
 from .base import TrainingStrategy
 from .distill import DistillSandwich
 from .single import FixedArch, UniformSampling
 
-STRATEGIES: dict[str, type] = {"distill": DistillSandwich, "uniform": UniformSampling, "fixed": FixedArch}
+STRATEGIES = Registry("strategy")
+for _name, _cls in (("distill", DistillSandwich), ("uniform", UniformSampling), ("fixed", FixedArch)):
+    STRATEGIES.register(_name)(_cls)
 
 
 def strategy_defaults(name: str | None, file: str | None = None) -> dict:
     """``{"name": name, **defaults}`` of a registered strategy."""
-    if name not in STRATEGIES:
-        raise InputError(f"unknown strategy {name!r}; choose one of {', '.join(sorted(STRATEGIES))}", file=file, key="strategy.name")
-    return {"name": name, **STRATEGIES[name].defaults}
+    return {"name": name, **STRATEGIES.get(name, file=file, key="strategy.name").defaults}
 
 
 def build_strategy(cfg: dict, space, seed: int) -> TrainingStrategy:
     """Instantiate the strategy named in ``cfg`` with its other keys as parameters."""
     params = {**strategy_defaults(cfg.get("name")), **cfg}
     name = params.pop("name")
-    return STRATEGIES[name](space, seed, **params)
+    return STRATEGIES.get(name)(space, seed, **params)
 
 
 __all__ = ["STRATEGIES", "TrainingStrategy", "build_strategy", "strategy_defaults"]

@@ -46,3 +46,16 @@ class FixedArch(TrainingStrategy):
         loss = cross_entropy(logits, labels)
         loss.backward()
         return {"loss/ce": float(loss), "acc/train": accuracy(logits, labels)}
+
+
+class PlainStep(TrainingStrategy):
+    """CE on a plain (non-elastic) network: stand-alone training through the same loop."""
+
+    def __init__(self, space=None, seed: int = 0):
+        super().__init__(space, seed)
+
+    def step(self, model, images, labels, epoch: int, step: int) -> dict:
+        logits = model(images)
+        loss = cross_entropy(logits, labels)
+        loss.backward()
+        return {"loss/ce": float(loss), "acc/train": accuracy(logits, labels)}

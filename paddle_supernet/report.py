@@ -1,0 +1,77 @@
+"""Ranking reports: named submissions against a ground truth, with the baselines always present.
+
+The table always has the params and MACs proxy rows and the seed-to-seed
+ceiling (the ground truth's two seeds scored against each other: the noise
+level no supernet can beat). One scatter plot per submission (supernet score
+against stand-alone accuracy) is written as PNG.
+
+Example:
+    >>> write_report("benchmarks/fmnist-r20/gt.json", ["gt.seed0.json", "gt.seed1.json"],
+    ...              {"alg1": "sub.json"}, "cvpr21_resnet20", "reports/x", num_classes=10)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from .io.atomic import atomic_open, atomic_write_text
+from .io.challenge_json import read_arch_file
+from .metrics import format_metrics_table, ranking_metrics
+from .proxies import proxy_submission
+from .spaces import get_space
+
+
+def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
+                num_classes: int | None = None) -> tuple[dict, dict]:
+    """(metrics rows, loaded submissions) for the table: submissions, proxies, ceiling."""
+    space = get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
+    gt = read_arch_file(gt_path, space)
+    loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
+    rows = {name: ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path) for name, sub in loaded.items()}
+    for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
+        rows[label] = ranking_metrics(proxy_submission(space, gt, proxy), gt)
+    if len(seed_paths) == 2:
+        a, b = (read_arch_file(p, space) for p in seed_paths)
+        rows["seed-to-seed ceiling"] = ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1])
+    return rows, {**loaded}
+
+
+def scatter_png(path: Path, submission: Mapping, gt: Mapping, title: str) -> None:
+    """Supernet score (y) against stand-alone accuracy (x), as in the 2021 seed paper's Figure 2."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in gt if k in submission]
+    fig, ax = plt.subplots(figsize=(4.5, 4.0), dpi=110)
+    ax.scatter([gt[k].acc for k in keys], [submission[k].acc for k in keys], s=10, alpha=0.7)
+    ax.set_xlabel("stand-alone accuracy (ground truth)")
+    ax.set_ylabel("supernet score")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png")
+    plt.close(fig)
+
+
+def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
+                 out_dir: str | Path, num_classes: int | None = None, title: str = "Ranking report") -> str:
+    """Write ``report.md`` and ``scatter_<name>.png`` files to ``out_dir``; returns the markdown."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, loaded = report_rows(gt_path, seed_paths, submissions, space_name, num_classes)
+    gt = read_arch_file(gt_path)
+    lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), ""]
+    for name, sub in loaded.items():
+        png = f"scatter_{_slug(name)}.png"
+        scatter_png(out_dir / png, sub, gt, f"{name}: Kendall {rows[name]['kendall']:.3f}, n={rows[name]['n']}")
+        lines.append(f"![{name}]({png})")
+    text = "\n".join(lines) + "\n"
+    atomic_write_text(out_dir / "report.md", text)
+    return text
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

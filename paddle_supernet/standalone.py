@@ -1,0 +1,107 @@
+"""Stand-alone training of listed archs: the ground truth a supernet's ranking is judged against.
+
+Each (arch, seed) is trained from scratch as a plain network (official
+shortcut rule) with the config's recipe, through the same loop as supernets,
+and scored on the validation data. Finished runs are appended to
+``<out>.runs.jsonl``; a killed job skips them when restarted. Outputs:
+``<out>`` (mean accuracy over seeds, challenge format), ``<out stem>.seed<S>.json``
+per seed, and the runs log (accuracy, loss and seconds of every run).
+
+Example:
+    $ paddle-supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
+        --archs benchmarks/fmnist-r20/archs.json --out gt.json --seeds 0 1 --workers 2
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from .errors import InputError
+from .io.challenge_json import ArchEntry, with_scores, write_arch_file
+from .io.result_log import ResultLog
+
+_WORKER: dict = {}
+
+
+def seed_path(out: Path, seed: int) -> Path:
+    """``gt.json``, seed 1 -> ``gt.seed1.json``."""
+    return out.with_name(f"{out.stem}.seed{seed}{out.suffix}")
+
+
+def runs_log_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.runs.jsonl")
+
+
+def train_one(cfg: dict, code: str, seed: int, data) -> dict:
+    """Train ``code`` from scratch with ``seed``; returns accuracy, loss and seconds."""
+    from .data.batches import fixed_batches
+    from .engine.trainer import Trainer
+    from .evaluator import accuracy_and_loss
+    from .models import build_standalone
+    from .strategies.single import PlainStep
+
+    start = time.perf_counter()
+    run_cfg = {**cfg, "seed": seed}
+    model = build_standalone(run_cfg, code, data[0].num_classes, seed)
+    Trainer(run_cfg, None, data=data, model=model, strategy=PlainStep(), quiet=True).fit()
+    acc, loss = accuracy_and_loss(model, fixed_batches(data[1], cfg["eval"]["batch_size"]))
+    return {"acc": acc, "loss": loss, "seconds": round(time.perf_counter() - start, 2)}
+
+
+def _init_worker(cfg: dict) -> None:
+    from .data import load_dataset
+
+    _WORKER["cfg"] = cfg
+    _WORKER["data"] = load_dataset(cfg["data"])
+
+
+def _run_job(job: tuple) -> dict:
+    key, code, seed = job
+    return {"key": key, "arch": code, "seed": seed, **train_one(_WORKER["cfg"], code, seed, _WORKER["data"])}
+
+
+def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.PathLike, seeds: list[int],
+                   workers: int = 1, every_seconds: float = 30.0) -> dict:
+    """Train every (arch, seed) not yet in the runs log, then write the result files. Returns mean accuracies."""
+    from .engine.progress import Progress
+
+    out = Path(out)
+    log = ResultLog(runs_log_path(out))
+    done = {}
+    for number, row in enumerate(log.rows(), start=1):
+        key = row.get("key")
+        if key not in arch_list or arch_list[key].arch != row.get("arch"):
+            raise InputError(f"line {number}: {key} is not in this arch list; use another --out", file=str(log.path))
+        done[(key, row["seed"])] = row
+    # arch-major: both seeds of an arch before the next, so a partial log already measures seed noise
+    jobs = [(key, entry.arch, seed) for key, entry in arch_list.items() for seed in seeds if (key, seed) not in done]
+    total = len(arch_list) * len(seeds)
+    print(f"[standalone] {total - len(jobs)} of {total} runs already done; {len(jobs)} to train with {workers} worker(s)",
+          flush=True)
+    progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run")
+    if jobs:
+        if workers > 1:
+            context = mp.get_context("spawn")
+            with context.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
+                for row in pool.imap_unordered(_run_job, jobs):
+                    log.append(row)
+                    done[(row["key"], row["seed"])] = row
+                    progress.update(len(done), acc=row["acc"])
+        else:
+            _init_worker(cfg)
+            for job in jobs:
+                row = _run_job(job)
+                log.append(row)
+                done[(row["key"], row["seed"])] = row
+                progress.update(len(done), acc=row["acc"])
+    per_seed = {seed: {key: done[(key, seed)]["acc"] for key in arch_list} for seed in seeds}
+    for seed, scores in per_seed.items():
+        write_arch_file(seed_path(out, seed), with_scores(arch_list, scores))
+    mean = {key: float(np.mean([per_seed[s][key] for s in seeds])) for key in arch_list}
+    write_arch_file(out, with_scores(arch_list, mean))
+    return mean

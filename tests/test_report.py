@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from paddle_supernet.cli import main
+from paddle_supernet.io.challenge_json import ArchEntry, read_arch_file, write_arch_file
+from paddle_supernet.metrics import ranking_metrics
+from paddle_supernet.proxies import proxy_submission
+from paddle_supernet.spaces import get_space
+
+
+def test_report_has_submissions_proxies_ceiling_and_plots(tmp_path, capsys):
+    space = get_space("cvpr21_resnet20", num_classes=10)
+    codes = space.sample_unique(30, seed=0)
+    rng = np.random.default_rng(0)
+    truth = np.array([space.params(c) for c in codes], float) / 3e5 + rng.normal(0, 0.05, 30)
+    files = {}
+    for name, values in {"s0": truth + rng.normal(0, 0.02, 30), "s1": truth + rng.normal(0, 0.02, 30),
+                         "sub": truth + rng.normal(0, 0.1, 30)}.items():
+        files[name] = tmp_path / f"{name}.json"
+        write_arch_file(files[name], {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in enumerate(zip(codes, values))})
+    gt_entries = {f"arch{i + 1}": ArchEntry(c, float((a + b) / 2)) for i, (c, a, b) in enumerate(
+        zip(codes, [e.acc for e in read_arch_file(files["s0"]).values()], [e.acc for e in read_arch_file(files["s1"]).values()]))}
+    write_arch_file(tmp_path / "gt.json", gt_entries)
+    out_dir = tmp_path / "report"
+    assert main(["report", "--gt", str(tmp_path / "gt.json"), "--seeds", str(files["s0"]), str(files["s1"]),
+                 "--space", "cvpr21_resnet20", "--num-classes", "10", "--submission", f"my method={files['sub']}",
+                 "--out-dir", str(out_dir)]) == 0
+    text = (out_dir / "report.md").read_text()
+    gt = read_arch_file(tmp_path / "gt.json")
+    expected = {
+        "my method": ranking_metrics(read_arch_file(files["sub"]), gt),
+        "params proxy": ranking_metrics(proxy_submission(space, gt, "params"), gt),
+        "MACs proxy": ranking_metrics(proxy_submission(space, gt, "macs"), gt),
+        "seed-to-seed ceiling": ranking_metrics(read_arch_file(files["s0"]), read_arch_file(files["s1"])),
+    }
+    for name, m in expected.items():
+        assert f"| {name} | 30 | {m['kendall']:.4f} | {m['pearson']:.4f} |" in text
+    png = out_dir / "scatter_my_method.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "![my method](scatter_my_method.png)" in text
