@@ -21,7 +21,8 @@ def _resnet20(model_cfg: dict, num_classes: int):
     from .nn.resnet20 import ResNet20Supernet
 
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
-                            width_map=model_cfg.get("width_map"), activation=model_cfg["activation"])
+                            width_map=model_cfg.get("width_map"), activation=model_cfg["activation"],
+                            branches=model_cfg.get("branches", "none"))
 
 
 @STANDALONE.register("cvpr21_resnet20")

@@ -30,6 +30,7 @@ DEFAULTS: dict = {
         "shortcut": "projection",   # supernet shortcut policy: projection (2021 winners) or official
         "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
         "activation": "relu",        # after each residual add: relu or prelu
+        "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, or per field
     },
     "data": {
         "name": "fashion_mnist",     # fashion_mnist (embedded default), cifar100, image_folder
@@ -79,7 +80,7 @@ def _merge(base: dict, override: dict, defaults: dict, file: str, prefix: str = 
         if key not in defaults:
             known = ", ".join(sorted(defaults))
             raise InputError(f"unknown config key (known here: {known})", file=file, key=dotted)
-        if isinstance(defaults[key], dict) and key not in ("width_map",):
+        if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
                 raise InputError(f"must be a mapping, got {value!r}", file=file, key=dotted)
             out[key] = _merge(out.get(key, {}), value, defaults[key], file, dotted + ".")

@@ -95,8 +95,22 @@ class Trainer:
             if state["meta"].get("space") != self.cfg["space"]:
                 raise InputError(f"checkpoint is for space {state['meta'].get('space')!r}, config says {self.cfg['space']!r}",
                                  file=str(init_from))
-            restore_model(self.model, state, str(init_from))
+            self._init_from_stage(state, str(init_from))
             print(f"[train] initialised weights from {init_from}", flush=True)
+
+    def _init_from_stage(self, state: dict, path: str) -> None:
+        """Weights of a previous stage; a changed ``model.branches`` splits them (progressive training)."""
+        old_model = state["meta"]["config"]["model"]
+        new_model = self.cfg["model"]
+        for key in new_model:
+            if key != "branches" and old_model.get(key) != new_model[key]:
+                raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
+                                 file=path)
+        old_branches = old_model.get("branches", "none")
+        if old_branches != new_model["branches"]:
+            self.model.load_stage(state["model"], old_branches)
+        else:
+            restore_model(self.model, state, path)
 
     def save(self) -> None:
         if self.checkpoint_path is not None:

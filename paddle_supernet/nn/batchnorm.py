@@ -19,6 +19,8 @@ import paddle
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperBatchNorm2D
 
+from .branches import branch_of
+
 
 class SuperBN2D(SuperBatchNorm2D):
     """Width-elastic BatchNorm2D with correct train/eval behaviour and exact calibration.
@@ -30,14 +32,33 @@ class SuperBN2D(SuperBatchNorm2D):
     variance are accumulated for an exact average.
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5):
+    def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5,
+                 groups: list[list[int]] | None = None):
         super().__init__(num_features, momentum=momentum, epsilon=epsilon)
         self._calib = None  # [sum of n * mean, sum of n * var, n] while calibrating
+        # progressive splitting: one scale/shift per option group (branch 0 = weight/bias);
+        # the statistics stay shared, they are recalibrated for every arch anyway
+        self.option_groups = groups or []
+        self.branch_of = branch_of(self.option_groups) if groups else {}
+        copy = paddle.nn.initializer.Assign
+        self.extra_weights = paddle.nn.ParameterList([
+            self.create_parameter([num_features], default_initializer=copy(self.weight.numpy())) for _ in self.option_groups[1:]])
+        self.extra_biases = paddle.nn.ParameterList([
+            self.create_parameter([num_features], is_bias=True, default_initializer=copy(self.bias.numpy()))
+            for _ in self.option_groups[1:]])
 
-    def forward(self, input):
+    def branch_affine(self, option: int | None):
+        branch = self.branch_of.get(option, 0)
+        if branch == 0:
+            return self.weight, self.bias
+        return self.extra_weights[branch - 1], self.extra_biases[branch - 1]
+
+    def forward(self, input, option=None):
         channels = int(input.shape[1])
         full = channels == int(self._mean.shape[0])
-        weight, bias = (self.weight, self.bias) if full else (self.weight[:channels], self.bias[:channels])
+        weight, bias = self.branch_affine(option)
+        if not full:
+            weight, bias = weight[:channels], bias[:channels]
         if self._calib is not None:
             return self._calibration_forward(input, weight, bias)
         if full or not self.training:

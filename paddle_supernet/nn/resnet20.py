@@ -22,11 +22,13 @@ from typing import Mapping
 
 import paddle
 import paddle.nn as nn
-from paddleslim.nas.ofa.layers import SuperConv2D, SuperLinear
+from paddleslim.nas.ofa.layers import SuperLinear
 
 from ..errors import InputError
 from ..spaces.cvpr21_resnet20 import FIELD_CHOICES, SHORTCUT_POLICIES, Cvpr21ResNet20
 from .batchnorm import SuperBN2D
+from .branches import partition, refinement_sources, scheme_for
+from .conv import BranchedSuperConv2D
 
 ACTIVATIONS = ("relu", "prelu")
 
@@ -55,31 +57,44 @@ class _BuiltWidths:
         return max(self(option) for option in FIELD_CHOICES[field])
 
 
-def _super_conv(cin: int, cout: int, kernel: int, stride: int) -> SuperConv2D:
-    return SuperConv2D(cin, cout, kernel, candidate_config={}, stride=stride, padding=kernel // 2, bias_attr=False)
+def field_groups(branches, field: int) -> list[list[int]] | None:
+    """Option groups of arch field ``field`` under ``model.branches`` (None: one shared weight)."""
+    groups = partition(FIELD_CHOICES[field], scheme_for(branches, field))
+    return groups if len(groups) > 1 else None
+
+
+def _conv_bn(cin: int, cout: int, kernel: int, stride: int, field: int, branches):
+    """A searchable conv and its BN, both serving arch field ``field``."""
+    groups = field_groups(branches, field)
+    conv = BranchedSuperConv2D(cin, cout, kernel, stride, groups)
+    bn = SuperBN2D(cout, groups=groups)
+    conv.field = bn.field = field
+    return conv, bn
 
 
 class SuperBlock(nn.Layer):
-    """BasicBlock whose conv widths come from the forward call."""
+    """BasicBlock whose conv widths (and weight branches) come from the forward call."""
 
-    def __init__(self, index: int, cin: int, mid: int, cout: int, stride: int, shortcut: str, activation: str):
+    def __init__(self, index: int, cin: int, mid: int, cout: int, stride: int, shortcut: str, activation: str,
+                 branches="none"):
         super().__init__()
         self.index, self.stride, self.shortcut_policy = index, stride, shortcut
         self.first_of_stage = (index - 1) % 3 == 0
-        self.conv1, self.bn1 = _super_conv(cin, mid, 3, stride), SuperBN2D(mid)
-        self.conv2, self.bn2 = _super_conv(mid, cout, 3, 1), SuperBN2D(cout)
-        self.shortcut_conv, self.shortcut_bn = _super_conv(cin, cout, 1, stride), SuperBN2D(cout)
+        mid_field, out_field = 2 * index - 1, 2 * index
+        self.conv1, self.bn1 = _conv_bn(cin, mid, 3, stride, mid_field, branches)
+        self.conv2, self.bn2 = _conv_bn(mid, cout, 3, 1, out_field, branches)
+        self.shortcut_conv, self.shortcut_bn = _conv_bn(cin, cout, 1, stride, out_field, branches)
         self.relu = nn.ReLU()
         self.act = _block_activation(activation)
 
     def uses_projection(self, cin: int, cout: int) -> bool:
         return self.shortcut_policy == "projection" or self.first_of_stage or cin != cout
 
-    def forward(self, x, mid: int, cout: int):
-        h = self.relu(self.bn1(self.conv1(x, channel=mid)))
-        h = self.bn2(self.conv2(h, channel=cout))
+    def forward(self, x, mid_option: int, mid: int, out_option: int, cout: int):
+        h = self.relu(self.bn1(self.conv1(x, channel=mid, option=mid_option), option=mid_option))
+        h = self.bn2(self.conv2(h, channel=cout, option=out_option), option=out_option)
         if self.uses_projection(int(x.shape[1]), cout):
-            x = self.shortcut_bn(self.shortcut_conv(x, channel=cout))
+            x = self.shortcut_bn(self.shortcut_conv(x, channel=cout, option=out_option), option=out_option)
         return self.act(h + x)
 
 
@@ -89,18 +104,19 @@ class ResNet20Supernet(nn.Layer):
     space_name = "cvpr21_resnet20"
 
     def __init__(self, num_classes: int = 100, in_channels: int = 3, shortcut: str = "projection",
-                 width_map: Mapping[int, int] | None = None, activation: str = "relu"):
+                 width_map: Mapping[int, int] | None = None, activation: str = "relu", branches="none"):
         super().__init__()
         _check_options(shortcut, activation)
         self.space = Cvpr21ResNet20(num_classes=num_classes, in_channels=in_channels)
         self.num_classes, self.in_channels = num_classes, in_channels
-        self.shortcut, self.activation = shortcut, activation
+        self.shortcut, self.activation, self.branches = shortcut, activation, branches
         self.built = _BuiltWidths(width_map)
         top = self.built.max_of
-        self.stem_conv, self.stem_bn = _super_conv(in_channels, top(0), 3, 1), SuperBN2D(top(0))
+        self.stem_conv, self.stem_bn = _conv_bn(in_channels, top(0), 3, 1, 0, branches)
         self.relu = nn.ReLU()
         self.blocks = nn.LayerList([
-            SuperBlock(k, top(2 * k - 2), top(2 * k - 1), top(2 * k), 2 if k in (4, 7) else 1, shortcut, activation)
+            SuperBlock(k, top(2 * k - 2), top(2 * k - 1), top(2 * k), 2 if k in (4, 7) else 1, shortcut, activation,
+                       branches)
             for k in range(1, 10)
         ])
         self.pool = nn.AdaptiveAvgPool2D(1)
@@ -115,32 +131,55 @@ class ResNet20Supernet(nn.Layer):
     def set_active(self, code: str) -> None:
         """Select every layer's width from ``code`` (validated; :class:`InputError` if outside the space)."""
         arch = self.space.decode(code)
+        self._options = arch.fields
         self._active = [self.built(c) for c in arch.fields]
         self._active_code = code
 
     def forward(self, x):
-        c = self._active
-        x = self.relu(self.stem_bn(self.stem_conv(x, channel=c[0])))
+        o, c = self._options, self._active
+        x = self.relu(self.stem_bn(self.stem_conv(x, channel=c[0], option=o[0]), option=o[0]))
         for k, block in enumerate(self.blocks, start=1):
-            x = block(x, c[2 * k - 1], c[2 * k])
+            x = block(x, o[2 * k - 1], c[2 * k - 1], o[2 * k], c[2 * k])
         return self.head(paddle.flatten(self.pool(x), 1))
+
+    def load_stage(self, state: dict, previous_branches) -> None:
+        """Load a previous stage's weights (saved with ``previous_branches``) into this model's branches.
+
+        Each branch starts as a copy of the previous stage's branch that served its options, so
+        right after the split every subnet computes exactly what it computed before.
+        """
+        new_state = dict(state)
+        for name, layer in self.named_sublayers():
+            if not isinstance(layer, (BranchedSuperConv2D, SuperBN2D)):
+                continue
+            old_groups = partition(FIELD_CHOICES[layer.field], scheme_for(previous_branches, layer.field))
+            new_groups = layer.option_groups or [sorted(FIELD_CHOICES[layer.field])]
+            sources = refinement_sources(old_groups, new_groups)
+            pairs = [("weight", "extra_weights")] + ([("bias", "extra_biases")] if isinstance(layer, SuperBN2D) else [])
+            for base, extra in pairs:
+                key = lambda b: f"{name}.{base}" if b == 0 else f"{name}.{extra}.{b - 1}"  # noqa: E731
+                copies = {b: state[key(src)] for b, src in enumerate(sources)}
+                for b in range(len(old_groups)):
+                    new_state.pop(key(b), None)
+                new_state.update({key(b): value for b, value in copies.items()})
+        self.set_state_dict(new_state)
 
     def export(self, code: str | None = None) -> "StandaloneResNet20":
         """A plain network of ``code`` (default: the active arch) with the inherited weights."""
         code = self._active_code if code is None else code
         net = StandaloneResNet20(code, num_classes=self.num_classes, in_channels=self.in_channels,
                                  shortcut=self.shortcut, width_map=self.built.width_map, activation=self.activation)
+        o = self.space.decode(code).fields
         with paddle.no_grad():
-            _copy_conv(net.stem_conv, self.stem_conv)
-            _copy_bn(net.stem_bn, self.stem_bn)
-            for plain, sup in zip(net.blocks, self.blocks):
-                for name in ("conv1", "conv2"):
-                    _copy_conv(getattr(plain, name), getattr(sup, name))
-                for name in ("bn1", "bn2"):
-                    _copy_bn(getattr(plain, name), getattr(sup, name))
+            _copy_conv(net.stem_conv, self.stem_conv, o[0])
+            _copy_bn(net.stem_bn, self.stem_bn, o[0])
+            for k, (plain, sup) in enumerate(zip(net.blocks, self.blocks), start=1):
+                for conv, bn, option in (("conv1", "bn1", o[2 * k - 1]), ("conv2", "bn2", o[2 * k])):
+                    _copy_conv(getattr(plain, conv), getattr(sup, conv), option)
+                    _copy_bn(getattr(plain, bn), getattr(sup, bn), option)
                 if plain.shortcut_conv is not None:
-                    _copy_conv(plain.shortcut_conv, sup.shortcut_conv)
-                    _copy_bn(plain.shortcut_bn, sup.shortcut_bn)
+                    _copy_conv(plain.shortcut_conv, sup.shortcut_conv, o[2 * k])
+                    _copy_bn(plain.shortcut_bn, sup.shortcut_bn, o[2 * k])
                 if self.activation == "prelu":
                     plain.act.set_state_dict(sup.act.state_dict())
             w = self.head.weight
@@ -150,15 +189,16 @@ class ResNet20Supernet(nn.Layer):
         return net
 
 
-def _copy_conv(dst: nn.Conv2D, src: SuperConv2D) -> None:
+def _copy_conv(dst: nn.Conv2D, src: BranchedSuperConv2D, option: int) -> None:
     out_c, in_c = dst.weight.shape[:2]
-    dst.weight.set_value(src.weight[:out_c, :in_c].numpy())
+    dst.weight.set_value(src.branch_weight(option)[:out_c, :in_c].numpy())
 
 
-def _copy_bn(dst: nn.BatchNorm2D, src: SuperBN2D) -> None:
+def _copy_bn(dst: nn.BatchNorm2D, src: SuperBN2D, option: int) -> None:
     c = dst.weight.shape[0]
-    for name in ("weight", "bias", "_mean", "_variance"):
-        getattr(dst, name).set_value(getattr(src, name)[:c].numpy())
+    weight, bias = src.branch_affine(option)
+    for target, value in ((dst.weight, weight), (dst.bias, bias), (dst._mean, src._mean), (dst._variance, src._variance)):
+        target.set_value(value[:c].numpy())
 
 
 class StandaloneBlock(nn.Layer):

@@ -1,0 +1,87 @@
+"""Option groups for progressive weight splitting (2021 winner, stages 2 and 3).
+
+A searchable layer's options are partitioned into groups; each group is served
+by its own weight copy (branch). Branch 0 always serves the group holding the
+layer's largest option, so the largest arch (the teacher) keeps the original
+weights. A partition is given per layer by a scheme:
+
+- ``none``: one group (full weight sharing, stage 1);
+- ``halves``: two contiguous groups, e.g. [4, 8] and [12, 16] (the paper's stage 2);
+- ``chunks:N``: N contiguous groups of near-equal size (the released code used up to 4);
+- ``per_option``: one group per option (stage 3);
+- an explicit list of lists that partitions the options exactly.
+
+Example:
+    >>> partition([4, 8, 12, 16], "halves")
+    [[12, 16], [4, 8]]
+    >>> partition([4, 8, 12, 16], [[4], [8, 12], [16]])
+    [[16], [4], [8, 12]]
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def partition(options: Sequence[int], scheme) -> list[list[int]]:
+    """Groups of ``options`` under ``scheme``, the group with the largest option first."""
+    options = sorted(options)
+    if scheme in (None, "none"):
+        groups = [options]
+    elif scheme == "per_option":
+        groups = [[o] for o in options]
+    elif scheme == "halves":
+        groups = _chunks(options, 2)
+    elif isinstance(scheme, str) and scheme.startswith("chunks:"):
+        try:
+            n = int(scheme.split(":", 1)[1])
+        except ValueError:
+            raise InputError(f"bad branch scheme {scheme!r}; use chunks:N", key="model.branches") from None
+        if not 1 <= n <= len(options):
+            raise InputError(f"{scheme}: N must be in 1..{len(options)}", key="model.branches")
+        groups = _chunks(options, n)
+    elif isinstance(scheme, (list, tuple)):
+        groups = [sorted(int(o) for o in group) for group in scheme]
+        flat = sorted(o for group in groups for o in group)
+        if flat != options or any(not group for group in groups):
+            raise InputError(f"groups {scheme} do not partition the options {options}", key="model.branches")
+    else:
+        raise InputError(f"unknown branch scheme {scheme!r}; use none, halves, chunks:N, per_option or a list of groups",
+                         key="model.branches")
+    top = max(options)
+    return sorted(groups, key=lambda group: (top not in group, group[0]))
+
+
+def _chunks(options: list[int], n: int) -> list[list[int]]:
+    return [list(map(int, chunk)) for chunk in np.array_split(np.array(options), n)]
+
+
+def scheme_for(branches, field: int):
+    """The scheme of one field from ``model.branches``: a scheme for all, or ``{field: scheme, default: scheme}``."""
+    if isinstance(branches, Mapping):
+        for key in (field, str(field), "default"):
+            if key in branches:
+                return branches[key]
+        return "none"
+    return branches
+
+
+def branch_of(groups: list[list[int]]) -> dict[int, int]:
+    """option -> branch index."""
+    return {option: b for b, group in enumerate(groups) for option in group}
+
+
+def refinement_sources(old_groups: list[list[int]], new_groups: list[list[int]]) -> list[int]:
+    """For each new branch, the old branch it starts as a copy of; the new partition must refine the old."""
+    old = branch_of(old_groups)
+    sources = []
+    for group in new_groups:
+        parents = {old[o] for o in group}
+        if len(parents) != 1:
+            raise InputError(f"new group {group} spans several old branches {sorted(parents)}; a split stage must "
+                             "refine the previous stage's groups", key="model.branches")
+        sources.append(parents.pop())
+    return sources
