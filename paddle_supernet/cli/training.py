@@ -29,6 +29,12 @@ def add_commands(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.set_defaults(run=run_standalone_cmd)
 
+    p = sub.add_parser("chain", help="run a chain of stages (each from the previous checkpoint), skipping finished ones")
+    p.add_argument("--chain", required=True, help="chain YAML: name, stages [{name, config}], evaluate [stage names]")
+    p.add_argument("--run-root", help="default: runs/<chain name>")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key in every stage")
+    p.set_defaults(run=run_chain_cmd)
+
     p = sub.add_parser("run", help="train, evaluate the config's arch list, and report against the proxies")
     _config_args(p)
     p.set_defaults(run=run_all)
@@ -91,30 +97,26 @@ def run_standalone_cmd(args) -> int:
 
 def run_all(args) -> int:
     """Train, evaluate the arch list (sampled when none is given), compare with the proxies."""
-    from ..engine.trainer import Trainer
-    from ..evaluator import Evaluator
-    from ..io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+    from ..io.challenge_json import write_arch_file
     from ..metrics import format_metrics_table, ranking_metrics
+    from ..pipeline import train_and_evaluate
     from ..proxies import proxy_submission
 
     cfg, run_dir = _load(args)
-    trainer = Trainer(cfg, run_dir)
-    checkpoint = trainer.fit()
-    space, ev = trainer.space, cfg["eval"]
-    if ev["archs"]:
-        archs = read_arch_file(ev["archs"], space)
-    else:
-        archs_path = run_dir / "archs.json"
-        if not archs_path.exists():
-            write_arch_file(archs_path, arch_list_from_codes(space.sample_unique(ev["sample"], ev["sample_seed"]), space.placeholder_acc))
-        archs = read_arch_file(archs_path, space)
-    evaluator = Evaluator.from_checkpoint(checkpoint, data=(trainer.train_data, trainer.val_data))
-    submission = evaluator.evaluate(archs, run_dir / "submission.json")
+    trainer, archs, submission = train_and_evaluate(cfg, run_dir)
     rows = {}
     for proxy in ("params", "macs"):
-        proxy_sub = proxy_submission(space, archs, proxy)
+        proxy_sub = proxy_submission(trainer.space, archs, proxy)
         write_arch_file(run_dir / f"proxy_{proxy}.json", proxy_sub)
         rows[f"supernet vs {proxy} proxy"] = ranking_metrics(submission, proxy_sub)
     print(f"[run] submission: {run_dir / 'submission.json'}")
     print(format_metrics_table(rows))
+    return 0
+
+
+def run_chain_cmd(args) -> int:
+    from ..pipeline import run_chain
+
+    results = run_chain(args.chain, args.set, args.run_root)
+    print(f"[chain] done; evaluated stages: {', '.join(results) or 'none'}")
     return 0

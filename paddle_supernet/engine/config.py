@@ -1,7 +1,7 @@
 """Run configs: YAML files checked against the defaults below.
 
-A config may start from another with ``_base_: other.yaml`` (relative to the
-file); its keys then override the base's. Every key must exist in
+A config may start from others with ``_base_: other.yaml`` or a list of files
+(relative to the file, merged in order); its own keys override the bases'. Every key must exist in
 :data:`DEFAULTS` (strategy keys in the chosen strategy's defaults), so a typo
 is an error that names the file and the key. ``--set a.b=value`` overrides
 (value parsed as YAML) come last.
@@ -105,14 +105,39 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _resolve(path: Path, seen: tuple = ()) -> dict:
+def _explicit(path: Path, seen: tuple = ()) -> dict:
+    """The keys ``path`` and its bases set explicitly (bases merged in order, the file last).
+
+    Every file is checked against the defaults where it is read, so an unknown
+    key is reported with the file that holds it.
+    """
     path = path.resolve()
     if path in seen:
         raise InputError("_base_ chain loops back to this file", file=str(path))
     data = _read_yaml(path)
-    base_name = data.pop("_base_", None)
-    base = _resolve(path.parent / base_name, seen + (path,)) if base_name else copy.deepcopy(DEFAULTS)
-    return _merge(base, data, DEFAULTS, str(path))
+    bases = data.pop("_base_", None) or []
+    _merge(DEFAULTS, data, DEFAULTS, str(path))  # validate this file's keys
+    explicit: dict = {}
+    for base_name in [bases] if isinstance(bases, str) else bases:
+        explicit = _deep_update(explicit, _explicit(path.parent / base_name, seen + (path,)))
+    return _deep_update(explicit, data)
+
+
+def _deep_update(base: dict, override: dict, prefix: str = "") -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if key == "strategy" and not prefix and isinstance(value, dict) and "name" in value \
+                and value["name"] != out.get("strategy", {}).get("name"):
+            out[key] = copy.deepcopy(value)  # another strategy: its keys start afresh
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key != "width_map":
+            out[key] = _deep_update(out[key], value, f"{prefix}{key}.")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve(path: Path) -> dict:
+    return _merge(DEFAULTS, _explicit(path), DEFAULTS, str(path))
 
 
 def parse_overrides(pairs: list[str] | None) -> dict:

@@ -102,8 +102,10 @@ class Trainer:
         """Weights of a previous stage; a changed ``model.branches`` splits them (progressive training)."""
         old_model = state["meta"]["config"]["model"]
         new_model = self.cfg["model"]
-        for key in new_model:
-            if key != "branches" and old_model.get(key) != new_model[key]:
+        # branches may be split and options enhancement may start from a base pretraining (the
+        # largest widths, hence every parameter shape, are the same); the network itself may not change
+        for key in ("shortcut", "activation"):
+            if old_model.get(key) != new_model[key]:
                 raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
                                  file=path)
         old_branches = old_model.get("branches", "none")

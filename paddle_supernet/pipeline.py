@@ -1,0 +1,103 @@
+"""Orchestration: train then evaluate one config, and chains of stages (progressive training).
+
+A chain file lists stage configs; each stage runs in ``<run root>/<stage name>``
+and starts from the previous stage's checkpoint (``checkpoint.init_from``),
+a finished stage is skipped, and the stages named under ``evaluate`` are
+scored on their config's arch list.
+
+Example chain file (``configs/cvpr21/chain_prl_oe.yaml``)::
+
+    name: cvpr21_prl_oe
+    stages:
+      - {name: pretrain, config: pretrain_largest_prelu.yaml}
+      - {name: stage1, config: stage1_prl_oe.yaml}
+      - {name: stage2, config: stage2_prl_oe.yaml}
+    evaluate: [stage1, stage2]
+
+    $ paddle-supernet chain --chain configs/cvpr21/chain_prl_oe.yaml --set seed=1 --run-root runs/prl_oe_seed1
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+from .io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+
+
+def eval_arch_list(cfg: dict, space, run_dir: Path):
+    """The arch list a run is scored on: ``eval.archs``, or ``eval.sample`` archs sampled once into the run."""
+    ev = cfg["eval"]
+    if ev["archs"]:
+        return read_arch_file(ev["archs"], space)
+    path = run_dir / "archs.json"
+    if not path.exists():
+        write_arch_file(path, arch_list_from_codes(space.sample_unique(ev["sample"], ev["sample_seed"]), space.placeholder_acc))
+    return read_arch_file(path, space)
+
+
+def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=None):
+    """Train ``cfg`` in ``run_dir`` (resuming), then score its arch list into ``run_dir/submission.json``.
+
+    Returns ``(trainer, arch list, submission or None)``.
+    """
+    from .engine.trainer import Trainer
+    from .evaluator import Evaluator
+
+    trainer = Trainer(cfg, run_dir, data=data)
+    checkpoint = trainer.fit()
+    if not evaluate:
+        return trainer, None, None
+    archs = eval_arch_list(cfg, trainer.space, run_dir)
+    evaluator = Evaluator.from_checkpoint(checkpoint, data=(trainer.train_data, trainer.val_data))
+    return trainer, archs, evaluator.evaluate(archs, run_dir / "submission.json")
+
+
+def load_chain(path: str | Path) -> dict:
+    """Read and check a chain file; stage config paths are resolved relative to it."""
+    path = Path(path)
+    try:
+        chain = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("chain file not found", file=str(path)) from None
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML ({err})", file=str(path)) from None
+    if not isinstance(chain, dict) or set(chain) - {"name", "stages", "evaluate"} or not chain.get("stages"):
+        raise InputError("a chain is a mapping with 'name', 'stages' (a list of {name, config}) and optional 'evaluate'",
+                         file=str(path))
+    names = []
+    for i, stage in enumerate(chain["stages"]):
+        if not isinstance(stage, dict) or set(stage) != {"name", "config"}:
+            raise InputError("each stage needs exactly 'name' and 'config'", file=str(path), key=f"stages[{i}]")
+        stage["config"] = str(path.parent / stage["config"])
+        names.append(stage["name"])
+    unknown = set(chain.get("evaluate") or []) - set(names)
+    if unknown or len(set(names)) != len(names):
+        raise InputError(f"stage names must be unique and 'evaluate' must name stages (unknown: {sorted(unknown)})",
+                         file=str(path), key="evaluate")
+    chain.setdefault("name", path.stem)
+    chain["evaluate"] = list(chain.get("evaluate") or [])
+    return chain
+
+
+def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None) -> dict:
+    """Run every stage of a chain in order; returns ``{stage name: submission}`` for the evaluated stages."""
+    from .engine.config import load_config
+
+    chain = load_chain(chain_path)
+    root = Path(run_root or Path("runs") / chain["name"])
+    previous = None
+    results = {}
+    for stage in chain["stages"]:
+        stage_overrides = list(overrides or [])
+        if previous is not None:
+            stage_overrides.append(f"checkpoint.init_from={previous}")
+        cfg = load_config(stage["config"], stage_overrides)
+        run_dir = root / stage["name"]
+        print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
+        trainer, _, submission = train_and_evaluate(cfg, run_dir, evaluate=stage["name"] in chain["evaluate"])
+        if submission is not None:
+            results[stage["name"]] = submission
+        previous = trainer.checkpoint_path
+    return results

@@ -1,0 +1,69 @@
+import pytest
+
+from paddle_supernet.cli import main
+from paddle_supernet.engine.checkpoint import load_checkpoint
+from paddle_supernet.engine.config import load_config
+from paddle_supernet.errors import InputError
+from paddle_supernet.io.challenge_json import read_arch_file
+from paddle_supernet.pipeline import load_chain
+
+from helpers import TINY, write_tiny_cifar100
+
+
+def test_base_list_merges_in_order_and_keeps_explicit_values(tmp_path):
+    (tmp_path / "a.yaml").write_text("data: {name: cifar100, image_size: 12}\nstrategy: {name: fixed}\n")
+    (tmp_path / "b.yaml").write_text("data: {name: fashion_mnist}\nschedule: {epochs: 4}\n")  # the default value, explicitly
+    (tmp_path / "c.yaml").write_text("_base_: [a.yaml, b.yaml]\nstrategy: {arch: smallest}\n")
+    cfg = load_config(tmp_path / "c.yaml")
+    assert cfg["data"]["name"] == "fashion_mnist" and cfg["data"]["image_size"] == 12
+    assert cfg["strategy"] == {"name": "fixed", "arch": "smallest"} and cfg["schedule"]["epochs"] == 4
+    (tmp_path / "d.yaml").write_text("_base_: [a.yaml]\nstrategy: {name: uniform}\n")
+    assert load_config(tmp_path / "d.yaml")["strategy"] == {"name": "uniform", "k": 1, "reduce": "mean"}
+    (tmp_path / "bad.yaml").write_text("dta: {}\n")
+    (tmp_path / "e.yaml").write_text("_base_: bad.yaml\n")
+    with pytest.raises(InputError, match=r"bad.yaml: dta: unknown config key"):
+        load_config(tmp_path / "e.yaml")
+
+
+def test_shipped_recipes_resolve():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    for path in sorted(root.rglob("*.yaml")):
+        if path.name.startswith("chain_"):
+            for stage in load_chain(path)["stages"]:
+                load_config(stage["config"])
+        elif path.name != "scale.yaml":
+            load_config(path)
+    twin = load_config(root / "cvpr21" / "fmnist" / "stage2_prl_oe.yaml")
+    assert (twin["data"]["name"], twin["model"]["branches"], twin["model"]["activation"], twin["optimizer"]["lr"]) == \
+        ("fashion_mnist", "halves", "prelu", 0.001)
+    assert load_config(root / "cvpr21" / "fmnist" / "pretrain_largest.yaml")["strategy"]["name"] == "fixed"
+
+
+def test_chain_runs_stages_from_each_other_and_skips_finished_ones(tmp_path, capsys):
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
+    (tmp_path / "s1.yaml").write_text("_base_: s0.yaml\nstrategy: {name: distill, k: 1}\n")
+    (tmp_path / "s2.yaml").write_text("_base_: s1.yaml\nmodel: {branches: halves}\noptimizer: {lr: 0.01}\n")
+    (tmp_path / "chain.yaml").write_text(
+        "name: tiny\nstages:\n  - {name: pre, config: s0.yaml}\n  - {name: one, config: s1.yaml}\n"
+        "  - {name: two, config: s2.yaml}\nevaluate: [one, two]\n")
+    argv = ["chain", "--chain", str(tmp_path / "chain.yaml"), "--run-root", str(tmp_path / "runs")]
+    argv += [a for o in TINY + ["schedule.epochs=1"] if not o.startswith("strategy.") for a in ("--set", o)]
+    assert main(argv) == 0
+    runs = tmp_path / "runs"
+    two = load_checkpoint(runs / "two" / "checkpoint.pdparams")
+    assert two["meta"]["config"]["checkpoint"]["init_from"] == str(runs / "one" / "checkpoint.pdparams")
+    assert any(".extra_weights." in key for key in two["model"])  # stage two split the weights
+    assert not (runs / "pre" / "submission.json").exists()
+    assert len(read_arch_file(runs / "two" / "submission.json")) == 6
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert capsys.readouterr().out.count("is already finished") == 3
+
+
+def test_bad_chain_file(tmp_path):
+    (tmp_path / "c.yaml").write_text("name: x\nstages:\n  - {name: a, config: a.yaml}\nevaluate: [b]\n")
+    with pytest.raises(InputError, match=r"c.yaml: evaluate: .*unknown: \['b'\]"):
+        load_chain(tmp_path / "c.yaml")
