@@ -19,6 +19,28 @@ from .io.challenge_json import ArchEntry, ArchList, with_scores
 PROXIES = ("params", "macs")
 
 
+def model_variant(model_cfg: dict) -> dict:
+    """Counting options of the network a config builds: options enhancement and PReLU, when used.
+
+    >>> model_variant({"width_map": {4: 5, 8: 9}, "activation": "prelu"})
+    {'width_map': {4: 5, 8: 9}, 'prelu': True}
+    """
+    variant = {}
+    if model_cfg.get("width_map"):
+        variant["width_map"] = {int(k): int(v) for k, v in model_cfg["width_map"].items()}
+    if model_cfg.get("activation") == "prelu":
+        variant["prelu"] = True
+    return variant
+
+
+def parse_width_map(text: str) -> dict:
+    """``"4:5,8:9"`` -> ``{4: 5, 8: 9}``."""
+    try:
+        return {int(a): int(b) for a, b in (pair.split(":") for pair in text.split(",") if pair)}
+    except ValueError:
+        raise InputError(f"width map {text!r} is not of the form 4:5,8:9", key="--width-map") from None
+
+
 def proxy_score(space, code: str, proxy: str, **variant) -> float:
     """The proxy value of one arch (parameters or multiply-accumulates)."""
     if proxy == "params":

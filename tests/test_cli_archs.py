@@ -60,3 +60,16 @@ def test_bad_input_one_error_nonzero_exit_no_output(tmp_path, capsys, argv, mess
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.json").exists()
+
+
+def test_proxy_counts_the_options_enhanced_network(tmp_path):
+    space = get_space("cvpr21_resnet20")
+    archs = tmp_path / "a.json"
+    main(["sample", "--space", "cvpr21_resnet20", "--n", "5", "--seed", "0", "--out", str(archs)])
+    out = tmp_path / "p.json"
+    assert main(["proxy", "--space", "cvpr21_resnet20", "--proxy", "params", "--archs", str(archs),
+                 "--width-map", "4:5,8:9", "--prelu", "--out", str(out)]) == 0
+    for key, entry in read_arch_file(out).items():
+        assert entry.acc == space.params(entry.arch, width_map={4: 5, 8: 9}, prelu=True)
+    assert main(["proxy", "--space", "cvpr21_resnet20", "--proxy", "params", "--archs", str(archs),
+                 "--width-map", "4=5", "--out", str(tmp_path / "x.json")]) == 2

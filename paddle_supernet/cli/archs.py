@@ -5,7 +5,7 @@ import json
 
 from ..io.challenge_json import arch_list_from_codes, merge_parts, read_arch_file, write_arch_file
 from ..metrics import format_metrics_table, ranking_metrics
-from ..proxies import PROXIES, proxy_submission
+from ..proxies import PROXIES, parse_width_map, proxy_submission
 from ..spaces import get_space, list_spaces
 
 
@@ -24,6 +24,8 @@ def add_commands(sub) -> None:
     p.add_argument("--space", required=True)
     p.add_argument("--proxy", required=True, choices=PROXIES)
     p.add_argument("--archs", required=True, help="challenge-format arch list")
+    p.add_argument("--width-map", help="count the options-enhanced network, e.g. 4:5,8:9 (cvpr21_resnet20)")
+    p.add_argument("--prelu", action="store_true", help="count one PReLU slope per block (cvpr21_resnet20)")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_proxy)
 
@@ -66,7 +68,10 @@ def run_sample(args) -> int:
 def run_proxy(args) -> int:
     space = get_space(args.space)
     archs = read_arch_file(args.archs, space)
-    write_arch_file(args.out, proxy_submission(space, archs, args.proxy))
+    variant = {"width_map": parse_width_map(args.width_map)} if args.width_map else {}
+    if args.prelu:
+        variant["prelu"] = True
+    write_arch_file(args.out, proxy_submission(space, archs, args.proxy, **variant))
     print(f"wrote {args.proxy} proxy scores for {len(archs)} archs to {args.out}")
     return 0
 

@@ -100,13 +100,13 @@ def run_all(args) -> int:
     from ..io.challenge_json import write_arch_file
     from ..metrics import format_metrics_table, ranking_metrics
     from ..pipeline import train_and_evaluate
-    from ..proxies import proxy_submission
+    from ..proxies import model_variant, proxy_submission
 
     cfg, run_dir = _load(args)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
     rows = {}
-    for proxy in ("params", "macs"):
-        proxy_sub = proxy_submission(trainer.space, archs, proxy)
+    for proxy in ("params", "macs"):  # counted on the network the config builds (options enhancement, PReLU)
+        proxy_sub = proxy_submission(trainer.space, archs, proxy, **model_variant(cfg["model"]))
         write_arch_file(run_dir / f"proxy_{proxy}.json", proxy_sub)
         rows[f"supernet vs {proxy} proxy"] = ranking_metrics(submission, proxy_sub)
     print(f"[run] submission: {run_dir / 'submission.json'}")
