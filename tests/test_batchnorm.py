@@ -1,6 +1,5 @@
 import numpy as np
 import paddle
-import pytest
 
 from paddle_supernet.nn.batchnorm import SuperBN2D, calibrate_bn
 from paddle_supernet.nn.resnet20 import ResNet20Supernet

@@ -73,3 +73,15 @@ def test_proxy_counts_the_options_enhanced_network(tmp_path):
         assert entry.acc == space.params(entry.arch, width_map={4: 5, 8: 9}, prelu=True)
     assert main(["proxy", "--space", "cvpr21_resnet20", "--proxy", "params", "--archs", str(archs),
                  "--width-map", "4=5", "--out", str(tmp_path / "x.json")]) == 2
+
+
+def test_pure_python_core_never_imports_paddle(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from paddle_supernet.cli import main; "
+            f"main(['sample', '--space', 'cvpr22_resnet48', '--n', '3', '--out', r'{tmp_path / 'a.json'}']); "
+            "import paddle_supernet.spaces, paddle_supernet.metrics, paddle_supernet.proxies; "
+            "print(sorted(m for m in ('paddle', 'paddleslim') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip().endswith("[]"), out.stdout + out.stderr

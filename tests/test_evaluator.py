@@ -10,7 +10,7 @@ from paddle_supernet import evaluator as evaluator_module
 from paddle_supernet.engine.trainer import Trainer
 from paddle_supernet.errors import InputError
 from paddle_supernet.evaluator import Evaluator
-from paddle_supernet.io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+from paddle_supernet.io.challenge_json import arch_list_from_codes, write_arch_file
 from paddle_supernet.spaces import get_space
 
 from helpers import synthetic_data, tiny_config

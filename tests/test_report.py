@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from paddle_supernet.cli import main
 from paddle_supernet.io.challenge_json import ArchEntry, read_arch_file, write_arch_file
