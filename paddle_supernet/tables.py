@@ -1,0 +1,46 @@
+"""Paper tables at small scale: rows of (chain, stage) submissions, mean and spread over seeds.
+
+Each row is a submission produced by ``chain`` runs of several seeds; its
+metrics against the ground truth are averaged over the seeds and the spread
+(half the max-min range) is shown. The params/MACs proxies and the
+seed-to-seed ceiling are always added.
+
+Example:
+    >>> rows = {"base, stage 1": ["runs/s0/stage1/submission.json", "runs/s1/stage1/submission.json"]}  # doctest: +SKIP
+    >>> print(seed_table(rows, "gt.json", ["gt.seed0.json", "gt.seed1.json"], "cvpr21_resnet20", 10))  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from .io.challenge_json import read_arch_file
+from .metrics import METRIC_NAMES, ranking_metrics
+from .report import report_rows
+
+
+def seed_rows(rows: Mapping[str, list[str]], gt_path: str) -> dict:
+    """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files."""
+    gt = read_arch_file(gt_path)
+    out = {}
+    for name, paths in rows.items():
+        per_seed = [ranking_metrics(read_arch_file(p), gt, submission_name=p, gt_name=gt_path) for p in paths]
+        out[name] = {m: (float(np.mean([r[m] for r in per_seed])), float(np.ptp([r[m] for r in per_seed]) / 2))
+                     for m in METRIC_NAMES}
+        out[name]["n_seeds"] = len(paths)
+    return out
+
+
+def seed_table(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str], space_name: str,
+               num_classes: int | None = None) -> str:
+    """Markdown: one line per row (mean +- spread over seeds), then the proxy and ceiling lines."""
+    lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap |", "|---|---|---|---|---|---|"]
+    for name, m in seed_rows(rows, gt_path).items():
+        cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
+        lines.append(f"| {name} | {m['n_seeds']} | {cells} |")
+    baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes)
+    for name, m in baselines.items():
+        cells = " | ".join(f"{m[k]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
+        lines.append(f"| {name} | - | {cells} |")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Tables 1 and 2 of the 2021 winner's paper on the fmnist-r20 benchmark, in one command.
+
+Runs the scaled-down chains (configs/cvpr21/fmnist/chain_{base,oe,prl_oe}.yaml) for
+two seeds, one single-threaded process per seed in parallel, each resuming and
+skipping finished stages; then writes benchmarks/fmnist-r20/cvpr21_tables.md with
+every (variant, stage) row as mean +- spread over the seeds, next to the proxies
+and the seed-to-seed ceiling.
+
+    python tools/cvpr21_tables.py [--seeds 0 1] [--run-root runs/cvpr21_tables]
+"""
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "benchmarks" / "fmnist-r20"
+CHAINS = {"base": ["stage1", "stage2", "stage3"], "oe": ["stage1"], "prl_oe": ["stage1", "stage2", "stage3"]}
+LABELS = {"base": "base", "oe": "OE", "prl_oe": "PReLU+OE"}
+
+
+def run_seed(seed: int, run_root: Path) -> subprocess.Popen:
+    script = " && ".join(
+        f"{sys.executable} -m paddle_supernet chain --chain configs/cvpr21/fmnist/chain_{variant}.yaml "
+        f"--set seed={seed} --run-root {run_root / f'{variant}_seed{seed}'}"
+        for variant in CHAINS)
+    log = open(run_root / f"seed{seed}.log", "a")
+    return subprocess.Popen(["bash", "-c", script], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--run-root", default="runs/cvpr21_tables")
+    args = parser.parse_args()
+    run_root = (REPO / args.run_root).resolve()
+    run_root.mkdir(parents=True, exist_ok=True)
+    procs = [run_seed(seed, run_root) for seed in args.seeds]
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        print(f"a chain failed (exit codes {codes}); see {run_root}/seed*.log", file=sys.stderr)
+        return 1
+    sys.path.insert(0, str(REPO))
+    from paddle_supernet.io.atomic import atomic_write_text
+    from paddle_supernet.tables import seed_table
+
+    rows = {f"{LABELS[variant]}, stage {stage[-1]}": [str(run_root / f"{variant}_seed{s}" / stage / "submission.json")
+                                                        for s in args.seeds]
+            for variant, stages in CHAINS.items() for stage in stages}
+    table = seed_table(rows, str(BENCH / "gt.json"), [str(BENCH / "gt.seed0.json"), str(BENCH / "gt.seed1.json")],
+                       "cvpr21_resnet20", num_classes=10)
+    atomic_write_text(BENCH / "cvpr21_tables.md", "# 2021 winner, Tables 1 and 2 on fmnist-r20\n\n" + table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
