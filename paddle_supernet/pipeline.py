@@ -47,7 +47,7 @@ def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=Non
 
     trainer = Trainer(cfg, run_dir, data=data)
     checkpoint = trainer.fit()
-    if not evaluate:
+    if not evaluate or not trainer.parallel.is_main:  # data-parallel runs evaluate on rank 0 only
         return trainer, None, None
     archs = eval_arch_list(cfg, trainer.space, run_dir)
     evaluator = Evaluator.from_checkpoint(checkpoint, data=(trainer.train_data, trainer.val_data))

@@ -104,6 +104,8 @@ def run_all(args) -> int:
 
     cfg, run_dir = _load(args)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
+    if submission is None:  # a data-parallel rank other than 0
+        return 0
     rows = {}
     for proxy in ("params", "macs"):  # counted on the network the config builds (options enhancement, PReLU)
         proxy_sub = proxy_submission(trainer.space, archs, proxy, **model_variant(cfg["model"]))

@@ -64,10 +64,15 @@ class Augment:
 class TrainBatches:
     """Shuffled, augmented training batches addressed by (epoch, step); the last partial batch is dropped."""
 
-    def __init__(self, data: ImageArrays, batch_size: int, augment: Augment, seed: int):
+    def __init__(self, data: ImageArrays, batch_size: int, augment: Augment, seed: int, shard: tuple = (0, 1)):
+        """``batch_size`` is the global batch; with ``shard=(rank, world)`` this process gets every
+        world-th image of it (data-parallel training), augmented exactly as in a single process."""
         if len(data) < batch_size:
             raise ValueError(f"training set has {len(data)} images, fewer than one batch of {batch_size}")
+        if batch_size % shard[1]:
+            raise ValueError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks")
         self.data, self.batch_size, self.augment, self.seed = data, batch_size, augment, seed
+        self.rank, self.world = shard
         self._order_epoch, self._order = None, None
 
     @property
@@ -84,7 +89,8 @@ class TrainBatches:
         """(images float32 NCHW tensor, labels int64 tensor) of ``step`` in ``epoch``."""
         idx = self.indices(epoch, step)
         x = self.augment(self.data.images[idx], local_rng(self.seed, epoch, step, stream=AUGMENT_STREAM))
-        return paddle.to_tensor(self.data.to_input(x)), paddle.to_tensor(self.data.labels[idx])
+        mine = slice(self.rank, None, self.world)
+        return paddle.to_tensor(self.data.to_input(x[mine])), paddle.to_tensor(self.data.labels[idx][mine])
 
 
 def fixed_batches(data: ImageArrays, batch_size: int, with_labels: bool = True) -> list:

@@ -25,6 +25,7 @@ from ..spaces import get_space
 from ..strategies import build_strategy
 from .checkpoint import load_checkpoint, restore_model, save_checkpoint
 from .config import dump_config, training_fingerprint
+from .parallel import DataParallelRun
 from .progress import Progress, ScalarLog
 
 CHECKPOINT_NAME = "checkpoint.pdparams"
@@ -65,8 +66,10 @@ class Trainer:
         self.model = model if model is not None else build_supernet(cfg, self.train_data.num_classes)
         self.optimizer = build_optimizer(self.model, cfg)
         self.strategy = strategy if strategy is not None else build_strategy(cfg["strategy"], self.space, cfg["seed"])
+        self.parallel = DataParallelRun(self.model)
         aug = cfg["data"]["augment"]
-        self.batches = TrainBatches(self.train_data, cfg["data"]["batch_size"], Augment(**aug), cfg["seed"])
+        self.batches = TrainBatches(self.train_data, cfg["data"]["batch_size"], Augment(**aug), cfg["seed"],
+                                    shard=self.parallel.shard)
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
         self.fingerprint = training_fingerprint(cfg)
         self.step = 0
@@ -115,12 +118,12 @@ class Trainer:
             restore_model(self.model, state, path)
 
     def save(self) -> None:
-        if self.checkpoint_path is not None:
+        if self.checkpoint_path is not None and self.parallel.is_main:
             save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.meta())
 
     def fit(self, stop_after: int | None = None) -> Path | None:
         """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.parallel.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
         self._resume_or_init()
@@ -128,7 +131,9 @@ class Trainer:
             print(f"[train] {self.checkpoint_path} is already finished", flush=True)
             return self.checkpoint_path
         log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
-        scalars_log = ScalarLog(self.run_dir / "vdl" if self.run_dir else "", enabled=log_cfg["visualdl"] and self.run_dir is not None)
+        main = self.parallel.is_main
+        scalars_log = ScalarLog(self.run_dir / "vdl" if self.run_dir else "",
+                                enabled=log_cfg["visualdl"] and self.run_dir is not None and main)
         progress = Progress("train", self.total_steps, start=self.step, unit="step", every_seconds=log_cfg["every_seconds"])
         sched, base_lr = self.cfg["schedule"], self.cfg["optimizer"]["lr"]
         spe = self.batches.steps_per_epoch
@@ -139,7 +144,9 @@ class Trainer:
                 images, labels = self.batches.batch(epoch, step_in_epoch)
                 lr = lr_at(self.step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
                 self.optimizer.set_lr(lr)
-                scalars = self.strategy.step(self.model, images, labels, epoch, step_in_epoch)
+                with self.parallel.accumulate() as model:
+                    scalars = self.strategy.step(model, images, labels, epoch, step_in_epoch)
+                self.parallel.sync_gradients()
                 with paddle.utils.unique_name.guard():  # accumulators (created at the first step) get
                     self.optimizer.step()               # the same names in every process: resumable
                 self.optimizer.clear_grad()
@@ -147,7 +154,7 @@ class Trainer:
                 if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
                     for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():
                         scalars_log.add(tag, value, self.step)
-                if not self.quiet:
+                if main and not self.quiet:
                     progress.update(self.step, epoch=epoch + 1, lr=lr, **scalars)
                 self.finished = self.step == self.total_steps
                 if self.finished or self.step % ckpt_every == 0 or self.step % spe == 0:

@@ -1,0 +1,68 @@
+"""Data-parallel training with Paddle's own ``paddle.distributed`` (launch + DataParallel).
+
+Launch one process per device with ``python -m paddle.distributed.launch``; each
+rank trains on its share of every global batch (``data.batch_size`` is the
+global batch). Strategies run several backward passes per step (the teacher and
+K subnets), so gradients accumulate locally under ``DataParallel.no_sync()`` and
+are averaged across ranks once per step with ``fused_allreduce_gradients``.
+Subnets come from the local RNG of (seed, epoch, step, k), identical on every rank.
+
+Example:
+    $ python -m paddle.distributed.launch --nproc_per_node 2 tools/cli.py train --config configs/X.yaml
+"""
+from __future__ import annotations
+
+import contextlib
+
+import paddle
+import paddle.distributed as dist
+
+
+class _Forwarding:
+    """What a strategy sees: forwards through DataParallel, ``set_active`` on the supernet itself."""
+
+    def __init__(self, parallel_model, model):
+        self._parallel_model, self._model = parallel_model, model
+
+    def __call__(self, *args, **kwargs):
+        return self._parallel_model(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+class DataParallelRun:
+    """World size, rank, and the per-step gradient synchronisation of one training process."""
+
+    def __init__(self, model: paddle.nn.Layer):
+        self.model = model
+        self.world = dist.get_world_size()
+        self.rank = dist.get_rank() if self.world > 1 else 0
+        self._parallel_model = None
+        if self.world > 1:
+            dist.init_parallel_env()
+            self._parallel_model = paddle.DataParallel(model)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        return self.rank, self.world
+
+    @contextlib.contextmanager
+    def accumulate(self):
+        """Yield the model a strategy should use; gradients stay local until :meth:`sync_gradients`."""
+        if self._parallel_model is None:
+            yield self.model
+            return
+        with self._parallel_model.no_sync():
+            yield _Forwarding(self._parallel_model, self.model)
+
+    def sync_gradients(self) -> None:
+        """Average the accumulated gradients over the ranks (no-op in a single process)."""
+        if self._parallel_model is not None:
+            from paddle.distributed.fleet.utils.hybrid_parallel_util import fused_allreduce_gradients
+
+            fused_allreduce_gradients([p for p in self.model.parameters() if not p.stop_gradient], None)

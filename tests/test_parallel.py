@@ -1,0 +1,61 @@
+"""Data-parallel training on two CPU ranks (gloo) through paddle.distributed.launch."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import paddle
+
+from paddle_supernet.data.batches import Augment, TrainBatches
+from paddle_supernet.engine.checkpoint import load_checkpoint
+from paddle_supernet.engine.config import load_config
+from paddle_supernet.engine.trainer import Trainer, lr_at
+
+from helpers import write_tiny_cifar100
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_two_ranks_equal_the_average_of_their_shards_gradients(tmp_path):
+    write_tiny_cifar100(tmp_path, n_train=64, n_test=16)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"data: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16, augment: {{rotation: 0, crop_padding: 1}}}}\n"
+        "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: distill, k: 2}\ncheckpoint: {every_steps: 100}\n"
+        "log: {visualdl: false}\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"}
+    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
+                           "--log_dir", str(tmp_path / "log"), str(REPO / "tools" / "cli.py"), "train",
+                           "--config", str(config), "--run-dir", str(tmp_path / "run")],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pdparams")
+    assert trained["meta"]["finished"] and trained["meta"]["step"] == 4
+
+    # the two ranks emulated in one process: two copies, each on its shard, gradients averaged each step
+    cfg = load_config(config)
+    ranks = [Trainer(cfg, None, quiet=True) for _ in range(2)]
+    shards = [TrainBatches(ranks[0].train_data, 16, Augment(**cfg["data"]["augment"]), cfg["seed"], shard=(r, 2))
+              for r in (0, 1)]
+    for rank in ranks:
+        rank.model.train()
+    for step in range(ranks[0].total_steps):
+        lr = lr_at(step, ranks[0].total_steps, cfg["optimizer"]["lr"], cfg["schedule"]["warmup_steps"])
+        for rank, shard in zip(ranks, shards):
+            images, labels = shard.batch(0, step)
+            rank.optimizer.set_lr(lr)
+            rank.strategy.step(rank.model, images, labels, 0, step)
+        with paddle.no_grad():
+            for a, b in zip(*([p for p in r.model.parameters() if not p.stop_gradient] for r in ranks)):
+                if a.grad is not None:
+                    mean = (a.grad + b.grad) * 0.5
+                    paddle.assign(mean, a.grad)
+                    paddle.assign(mean, b.grad)
+        for rank in ranks:
+            with paddle.utils.unique_name.guard():
+                rank.optimizer.step()
+            rank.optimizer.clear_grad()
+    for name, param in ranks[0].model.named_parameters():
+        if not param.stop_gradient:
+            np.testing.assert_allclose(np.asarray(trained["model"][name]), param.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
