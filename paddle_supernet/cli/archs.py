@@ -47,6 +47,10 @@ def add_commands(sub) -> None:
     p.add_argument("--title", default="Ranking report")
     p.set_defaults(run=run_report)
 
+    p = sub.add_parser("noise", help="seed noise of a ground truth: sigma_seed, sigma_arch, seed-to-seed agreement")
+    p.add_argument("seed_files", nargs=2, metavar="SEED_FILE", help="the same archs trained with two seeds")
+    p.set_defaults(run=run_noise)
+
     p = sub.add_parser("merge", help="merge partial result files into one submission")
     p.add_argument("parts", nargs="+")
     p.add_argument("--archs", help="reference arch list the union must cover exactly")
@@ -112,4 +116,18 @@ def run_report(args) -> int:
 
     print(write_report(args.gt, args.seeds, named_paths(args.submission), args.space, args.out_dir,
                        args.num_classes, args.title))
+    return 0
+
+
+def run_noise(args) -> int:
+    from ..noise import seed_noise
+
+    a, b = (read_arch_file(path) for path in args.seed_files)
+    common = [key for key in a if key in b]
+    for key in common:
+        if a[key].arch != b[key].arch:
+            from ..errors import InputError
+
+            raise InputError("arch code differs between the seed files", key=key)
+    print(json.dumps(seed_noise([a[k].acc for k in common], [b[k].acc for k in common]), indent=2))
     return 0
