@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InputError
 from ..io.challenge_json import arch_list_from_codes, merge_parts, read_arch_file, write_arch_file
 from ..metrics import format_metrics_table, ranking_metrics
 from ..proxies import PROXIES, parse_width_map, proxy_submission
@@ -126,8 +127,6 @@ def run_noise(args) -> int:
     common = [key for key in a if key in b]
     for key in common:
         if a[key].arch != b[key].arch:
-            from ..errors import InputError
-
             raise InputError("arch code differs between the seed files", key=key)
     print(json.dumps(seed_noise([a[k].acc for k in common], [b[k].acc for k in common]), indent=2))
     return 0
