@@ -19,6 +19,9 @@ def test_base_list_merges_in_order_and_keeps_explicit_values(tmp_path):
     assert cfg["strategy"] == {"name": "fixed", "arch": "smallest"} and cfg["schedule"]["epochs"] == 4
     (tmp_path / "d.yaml").write_text("_base_: [a.yaml]\nstrategy: {name: uniform}\n")
     assert load_config(tmp_path / "d.yaml")["strategy"] == {"name": "uniform", "k": 1, "reduce": "mean"}
+    (tmp_path / "f.yaml").write_text("model: {branches: {default: halves, 13: per_option}}\n")
+    (tmp_path / "g.yaml").write_text("_base_: f.yaml\nmodel: {branches: {default: per_option}}\n")
+    assert load_config(tmp_path / "g.yaml")["model"]["branches"] == {"default": "per_option"}  # a value, replaced whole
     (tmp_path / "bad.yaml").write_text("dta: {}\n")
     (tmp_path / "e.yaml").write_text("_base_: bad.yaml\n")
     with pytest.raises(InputError, match=r"bad.yaml: dta: unknown config key"):

@@ -66,16 +66,16 @@ DEFAULTS: dict = {
 NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "name")
 
 
-def _merge(base: dict, override: dict, defaults: dict, file: str, prefix: str = "") -> dict:
-    out = copy.deepcopy(base)
+def _check_keys(override: dict, defaults: dict, file: str, prefix: str = "") -> None:
+    """Every key of ``override`` must exist in ``defaults``; sections must be mappings.
+
+    Strategy keys are checked later against the chosen strategy (:func:`validate_config`).
+    """
     for key, value in override.items():
         dotted = f"{prefix}{key}"
         if key == "strategy" and not prefix:
             if not isinstance(value, dict):
                 raise InputError("must be a mapping with at least 'name'", file=file, key=dotted)
-            if "name" in value and value["name"] != out.get("strategy", {}).get("name"):
-                out["strategy"] = {}
-            out["strategy"] = {**out.get("strategy", {}), **copy.deepcopy(value)}
             continue
         if key not in defaults:
             known = ", ".join(sorted(defaults))
@@ -83,10 +83,28 @@ def _merge(base: dict, override: dict, defaults: dict, file: str, prefix: str = 
         if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
                 raise InputError(f"must be a mapping, got {value!r}", file=file, key=dotted)
-            out[key] = _merge(out.get(key, {}), value, defaults[key], file, dotted + ".")
+            _check_keys(value, defaults[key], file, dotted + ".")
+
+
+def _deep_update(base: dict, override: dict, defaults: dict = DEFAULTS, top: bool = True) -> dict:
+    """``base`` with ``override`` applied; sections (mappings in ``defaults``) merge key by key,
+    any other value (``width_map``, a per-field ``branches`` mapping) is replaced whole. A new
+    strategy name starts that strategy's keys afresh."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if top and key == "strategy" and "name" in value and value["name"] != out.get("strategy", {}).get("name"):
+            out[key] = copy.deepcopy(value)
+        elif isinstance(defaults.get(key), dict) and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_update(out[key], value, defaults[key], top=False)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _merge(base: dict, override: dict, file: str) -> dict:
+    """Check ``override``'s keys (errors name ``file``), then apply it to ``base``."""
+    _check_keys(override, DEFAULTS, file)
+    return _deep_update(base, override)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -116,28 +134,15 @@ def _explicit(path: Path, seen: tuple = ()) -> dict:
         raise InputError("_base_ chain loops back to this file", file=str(path))
     data = _read_yaml(path)
     bases = data.pop("_base_", None) or []
-    _merge(DEFAULTS, data, DEFAULTS, str(path))  # validate this file's keys
+    _check_keys(data, DEFAULTS, str(path))
     explicit: dict = {}
     for base_name in [bases] if isinstance(bases, str) else bases:
         explicit = _deep_update(explicit, _explicit(path.parent / base_name, seen + (path,)))
     return _deep_update(explicit, data)
 
 
-def _deep_update(base: dict, override: dict, prefix: str = "") -> dict:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if key == "strategy" and not prefix and isinstance(value, dict) and "name" in value \
-                and value["name"] != out.get("strategy", {}).get("name"):
-            out[key] = copy.deepcopy(value)  # another strategy: its keys start afresh
-        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key != "width_map":
-            out[key] = _deep_update(out[key], value, f"{prefix}{key}.")
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def _resolve(path: Path) -> dict:
-    return _merge(DEFAULTS, _explicit(path), DEFAULTS, str(path))
+    return _deep_update(DEFAULTS, _explicit(path))
 
 
 def parse_overrides(pairs: list[str] | None) -> dict:
@@ -158,14 +163,14 @@ def parse_overrides(pairs: list[str] | None) -> dict:
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> dict:
     """The resolved config of ``path`` (defaults when None) with ``overrides``; validated."""
     cfg = _resolve(Path(path)) if path else copy.deepcopy(DEFAULTS)
-    cfg = _merge(cfg, parse_overrides(overrides), DEFAULTS, "--set")
+    cfg = _merge(cfg, parse_overrides(overrides), "--set")
     validate_config(cfg, str(path) if path else "--set")
     return cfg
 
 
 def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") -> dict:
     """``cfg`` with ``key=value`` overrides applied and validated."""
-    out = _merge(cfg, parse_overrides(overrides), DEFAULTS, file)
+    out = _merge(cfg, parse_overrides(overrides), file)
     validate_config(out, file)
     return out
 
