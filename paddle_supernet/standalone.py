@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -37,9 +38,11 @@ def runs_log_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.runs.jsonl")
 
 
-def train_one(cfg: dict, code: str, seed: int, data) -> dict:
-    """Train ``code`` from scratch with ``seed``; returns accuracy, loss and seconds."""
-    from .data.batches import fixed_batches
+def train_one(cfg: dict, code: str, seed: int, data, val_batches: list) -> dict:
+    """Train ``code`` from scratch with ``seed`` on ``data``; score on ``val_batches`` (prepared once).
+
+    Returns accuracy, loss and seconds.
+    """
     from .engine.trainer import Trainer
     from .evaluator import accuracy_and_loss
     from .models import build_standalone
@@ -49,20 +52,24 @@ def train_one(cfg: dict, code: str, seed: int, data) -> dict:
     run_cfg = {**cfg, "seed": seed}
     model = build_standalone(run_cfg, code, data[0].num_classes, seed)
     Trainer(run_cfg, None, data=data, model=model, strategy=PlainStep(), quiet=True).fit()
-    acc, loss = accuracy_and_loss(model, fixed_batches(data[1], cfg["eval"]["batch_size"]))
+    acc, loss = accuracy_and_loss(model, val_batches)
     return {"acc": acc, "loss": loss, "seconds": round(time.perf_counter() - start, 2)}
 
 
 def _init_worker(cfg: dict) -> None:
+    """Load the data and build the validation tensors once per worker process."""
     from .data import load_dataset
+    from .data.batches import fixed_batches
 
     _WORKER["cfg"] = cfg
     _WORKER["data"] = load_dataset(cfg["data"])
+    _WORKER["val_batches"] = fixed_batches(_WORKER["data"][1], cfg["eval"]["batch_size"])
 
 
 def _run_job(job: tuple) -> dict:
     key, code, seed = job
-    return {"key": key, "arch": code, "seed": seed, **train_one(_WORKER["cfg"], code, seed, _WORKER["data"])}
+    w = _WORKER
+    return {"key": key, "arch": code, "seed": seed, **train_one(w["cfg"], code, seed, w["data"], w["val_batches"])}
 
 
 def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.PathLike, seeds: list[int],
@@ -85,17 +92,14 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
           flush=True)
     progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run")
     if jobs:
-        if workers > 1:
-            context = mp.get_context("spawn")
-            with context.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-                for row in pool.imap_unordered(_run_job, jobs):
-                    log.append(row)
-                    done[(row["key"], row["seed"])] = row
-                    progress.update(len(done), acc=row["acc"])
-        else:
-            _init_worker(cfg)
-            for job in jobs:
-                row = _run_job(job)
+        with contextlib.ExitStack() as stack:
+            if workers > 1:
+                pool = stack.enter_context(mp.get_context("spawn").Pool(workers, _init_worker, (cfg,)))
+                rows = pool.imap_unordered(_run_job, jobs)
+            else:
+                _init_worker(cfg)
+                rows = map(_run_job, jobs)
+            for row in rows:  # the single writer of the runs log
                 log.append(row)
                 done[(row["key"], row["seed"])] = row
                 progress.update(len(done), acc=row["acc"])
