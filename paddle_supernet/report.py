@@ -12,8 +12,9 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Collection, Mapping
 
+from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
 from .metrics import format_metrics_table, ranking_metrics
@@ -22,16 +23,22 @@ from .spaces import get_space
 
 
 def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
-                num_classes: int | None = None) -> tuple[dict, dict]:
-    """(metrics rows, loaded submissions) for the table: submissions, proxies, ceiling."""
+                num_classes: int | None = None, keys: Collection[str] | None = None) -> tuple[dict, dict]:
+    """(metrics rows, loaded submissions) for the table: submissions, proxies, ceiling.
+
+    ``keys`` restricts every row to those archs of the ground truth.
+    """
     space = get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
     gt = read_arch_file(gt_path, space)
+    if keys is not None:
+        gt = {key: entry for key, entry in gt.items() if key in keys}
     loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
     rows = {name: ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path) for name, sub in loaded.items()}
     for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
         rows[label] = ranking_metrics(proxy_submission(space, gt, proxy), gt)
     if len(seed_paths) == 2:
         a, b = (read_arch_file(p, space) for p in seed_paths)
+        b = {key: entry for key, entry in b.items() if key in gt}
         rows["seed-to-seed ceiling"] = ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1])
     return rows, {**loaded}
 
@@ -56,14 +63,37 @@ def scatter_png(path: Path, submission: Mapping, gt: Mapping, title: str) -> Non
     plt.close(fig)
 
 
+def band_keys(gt: Mapping, space, low: float, high: float, measure: str = "macs") -> list[str]:
+    """Keys of the archs whose ``measure`` rank lies in the [low, high] quantile band of ``gt``.
+
+    Example: ``band_keys(gt, space, 0.25, 0.75)`` is the middle half by MACs,
+    where same-size archs must be told apart (random samples crowd there).
+    """
+    if not 0.0 <= low < high <= 1.0:
+        raise InputError(f"band {low}:{high} must satisfy 0 <= low < high <= 1")
+    ordered = sorted(gt, key=lambda key: (getattr(space, measure)(gt[key].arch), key))
+    last = len(ordered) - 1
+    return [key for rank, key in enumerate(ordered) if low * last <= rank <= high * last]
+
+
 def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
-                 out_dir: str | Path, num_classes: int | None = None, title: str = "Ranking report") -> str:
-    """Write ``report.md`` and ``scatter_<name>.png`` files to ``out_dir``; returns the markdown."""
+                 out_dir: str | Path, num_classes: int | None = None, title: str = "Ranking report",
+                 band: tuple[float, float] | None = None) -> str:
+    """Write ``report.md`` and ``scatter_<name>.png`` files to ``out_dir``; returns the markdown.
+
+    ``band=(low, high)`` adds a second table restricted to the archs in that
+    quantile band of MACs (see :func:`band_keys`).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, loaded = report_rows(gt_path, seed_paths, submissions, space_name, num_classes)
     gt = read_arch_file(gt_path)
     lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), ""]
+    if band is not None:
+        keys = band_keys(gt, get_space(space_name, **({"num_classes": num_classes} if num_classes else {})), *band)
+        band_rows, _ = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, keys)
+        lines += [f"Only the {len(keys)} archs whose MACs rank lies in the {band[0]:g}-{band[1]:g} quantile band "
+                  "(archs of similar size, where random samples crowd):", "", format_metrics_table(band_rows), ""]
     for name, sub in loaded.items():
         png = f"scatter_{_slug(name)}.png"
         scatter_png(out_dir / png, sub, gt, f"{name}: Kendall {rows[name]['kendall']:.3f}, n={rows[name]['n']}")

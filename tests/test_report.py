@@ -36,3 +36,36 @@ def test_report_has_submissions_proxies_ceiling_and_plots(tmp_path, capsys):
         assert f"| {name} | 30 | {m['kendall']:.4f} | {m['pearson']:.4f} |" in text
     png = out_dir / "scatter_my_method.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "![my method](scatter_my_method.png)" in text
+
+
+def test_report_band_table_restricts_every_row_to_the_middle_archs(tmp_path):
+    from paddle_supernet.report import band_keys
+
+    space = get_space("cvpr21_resnet20", num_classes=10)
+    codes = space.sample_spread(21, seed=1, spacing="log")
+    rng = np.random.default_rng(1)
+    files = {}
+    for name in ("gt", "s0", "s1", "sub"):
+        files[name] = tmp_path / f"{name}.json"
+        write_arch_file(files[name], {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in
+                                      enumerate(zip(codes, rng.uniform(0.5, 0.9, 21)))})
+    gt = read_arch_file(files["gt"])
+    keys = band_keys(gt, space, 0.25, 0.75)
+    # codes are in ascending MACs order, so the band is ranks 5..15 of 0..20
+    assert keys == [f"arch{i + 1}" for i in range(5, 16)]
+    out_dir = tmp_path / "report"
+    assert main(["report", "--gt", str(files["gt"]), "--seeds", str(files["s0"]), str(files["s1"]),
+                 "--space", "cvpr21_resnet20", "--num-classes", "10", "--submission", f"sub={files['sub']}",
+                 "--out-dir", str(out_dir), "--band", "0.25:0.75"]) == 0
+    text = (out_dir / "report.md").read_text()
+    middle = {k: gt[k] for k in keys}
+    s1_middle = {k: v for k, v in read_arch_file(files["s1"]).items() if k in keys}
+    expected = {
+        "sub": ranking_metrics(read_arch_file(files["sub"]), middle),
+        "params proxy": ranking_metrics(proxy_submission(space, middle, "params"), middle),
+        "seed-to-seed ceiling": ranking_metrics(read_arch_file(files["s0"]), s1_middle),
+    }
+    for name, m in expected.items():
+        assert f"| {name} | 11 | {m['kendall']:.4f} | {m['pearson']:.4f} |" in text
+    assert main(["report", "--gt", str(files["gt"]), "--seeds", str(files["s0"]), str(files["s1"]),
+                 "--space", "cvpr21_resnet20", "--out-dir", str(out_dir), "--band", "half"]) == 2

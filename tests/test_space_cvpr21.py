@@ -124,3 +124,25 @@ def test_sample_spread_spans_the_macs_range(space):
     pool = [space.macs(c) for c in space.sample_unique(1000, 0)]
     assert macs[0] == min(pool) and macs[-1] == max(pool)
     assert codes == space.sample_spread(20, seed=0, measure="macs")
+
+
+def test_sample_spread_log_spacing_reaches_the_ends_evenly(space):
+    codes = space.sample_spread(30, seed=3, measure="macs", spacing="log")
+    assert len(set(codes)) == 30 and codes[0] == space.smallest() and codes[-1] == space.largest()
+    log_macs = np.log([space.macs(c) for c in codes])
+    assert list(log_macs) == sorted(log_macs)
+    step = (log_macs[-1] - log_macs[0]) / 29
+    # every pick lies within a quarter step of its evenly spaced target
+    assert np.abs(log_macs - np.linspace(log_macs[0], log_macs[-1], 30)).max() < step / 4
+    assert codes == space.sample_spread(30, seed=3, measure="macs", spacing="log")
+
+
+def test_sample_code_skewed_leans_to_the_ends(space):
+    rng = np.random.default_rng(0)
+    assert space.sample_code_skewed(rng, 0.0) == space.smallest()
+    assert space.sample_code_skewed(rng, 1.0) == space.largest()
+
+
+def test_sample_spread_rejects_unknown_spacing(space):
+    with pytest.raises(InputError, match="unknown spacing 'cubic'"):
+        space.sample_spread(5, seed=0, spacing="cubic")

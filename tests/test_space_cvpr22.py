@@ -97,3 +97,14 @@ def test_params_and_macs_match_protocol(space):
     big, small = space.largest(), space.smallest()
     assert space.in_test_distribution(big) and space.in_test_distribution(small)
     assert space.macs(big) > 4 * space.macs(small)
+
+
+@pytest.mark.parametrize("distribution", ["test", "free"])
+def test_sample_spread_log_spacing_keeps_codes_valid(space, distribution):
+    codes = space.sample_spread(12, seed=1, measure="params", distribution=distribution, spacing="log")
+    assert codes[0] == space.smallest(distribution) and codes[-1] == space.largest(distribution)
+    assert all(space.is_valid(c) for c in codes)
+    if distribution == "test":
+        assert all(space.in_test_distribution(c) for c in codes)
+    params = [space.params(c) for c in codes]
+    assert params == sorted(params) and len(set(codes)) == 12

@@ -18,6 +18,9 @@ def add_commands(sub) -> None:
     p.add_argument("--distribution", default=None, help="space-specific (cvpr22_resnet48: test or free)")
     p.add_argument("--spread", choices=("macs", "params"),
                    help="pick archs evenly across this measure's range (from a 50x larger seeded pool)")
+    p.add_argument("--spacing", choices=("quantile", "log"), default="quantile",
+                   help="with --spread: quantile = evenly spaced quantiles of uniform draws; "
+                        "log = evenly spaced in log(measure) from the smallest to the largest arch")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_sample)
 
@@ -46,6 +49,8 @@ def add_commands(sub) -> None:
     p.add_argument("--submission", action="append", default=[], help="NAME=PATH (repeat)")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--title", default="Ranking report")
+    p.add_argument("--band", metavar="LOW:HIGH",
+                   help="add a table restricted to this MACs-rank quantile band, e.g. 0.25:0.75")
     p.set_defaults(run=run_report)
 
     p = sub.add_parser("noise", help="seed noise of a ground truth: sigma_seed, sigma_arch, seed-to-seed agreement")
@@ -62,7 +67,8 @@ def add_commands(sub) -> None:
 def run_sample(args) -> int:
     space = get_space(args.space)
     if args.spread:
-        codes = space.sample_spread(args.n, args.seed, args.spread, distribution=args.distribution)
+        codes = space.sample_spread(args.n, args.seed, args.spread, distribution=args.distribution,
+                                   spacing=args.spacing)
     else:
         codes = space.sample_unique(args.n, args.seed, args.distribution)
     write_arch_file(args.out, arch_list_from_codes(codes, space.placeholder_acc))
@@ -116,8 +122,17 @@ def run_report(args) -> int:
     from ..report import write_report
 
     print(write_report(args.gt, args.seeds, named_paths(args.submission), args.space, args.out_dir,
-                       args.num_classes, args.title))
+                       args.num_classes, args.title, parse_band(args.band) if args.band else None))
     return 0
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    """``"0.25:0.75"`` -> ``(0.25, 0.75)``; :class:`InputError` on anything else."""
+    low, sep, high = text.partition(":")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise InputError(f"--band {text!r}: expected LOW:HIGH quantiles such as 0.25:0.75") from None
 
 
 def run_noise(args) -> int:

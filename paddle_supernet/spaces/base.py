@@ -129,19 +129,60 @@ class SearchSpace(abc.ABC):
             seen.setdefault(self.sample_code(rng, distribution), None)
         return list(seen)
 
+    def sample_code_skewed(self, rng: np.random.Generator, level: float, distribution: str | None = None) -> str:
+        """One code whose choices lean to the smallest (``level`` 0) or largest (1) end.
+
+        Used by :meth:`sample_spread` with ``spacing="log"`` to reach the ends of
+        the space, which uniform draws almost never visit. Spaces that do not
+        offer it raise :class:`InputError`.
+        """
+        raise InputError(f"space {self.name} cannot draw archs toward a size; use spacing='quantile'")
+
     def sample_spread(self, n: int, seed: int, measure: str = "macs", pool_factor: int = 50,
-                      distribution: str | None = None) -> list[str]:
+                      distribution: str | None = None, spacing: str = "quantile") -> list[str]:
         """``n`` distinct codes spanning the range of ``measure`` (``macs`` or ``params``).
 
-        Draws ``pool_factor * n`` distinct codes, sorts them by the measure and
-        keeps the ones at ``n`` evenly spaced quantiles (smallest and largest
-        included), in ascending order of the measure.
+        ``spacing="quantile"``: draws ``pool_factor * n`` distinct codes uniformly,
+        sorts them by the measure and keeps the ones at ``n`` evenly spaced
+        quantiles, so the picks follow the space's own size distribution.
+        ``spacing="log"``: picks the codes nearest to ``n`` targets evenly spaced
+        in log(measure) from the space's smallest to its largest arch (both
+        included), from a pool of ``pool_factor * n`` codes drawn at sizes
+        leaning uniformly from small to large. Either way the result is in
+        ascending order of the measure and reproducible from ``seed``.
+
+        Example:
+            >>> from paddle_supernet.spaces import get_space
+            >>> space = get_space("cvpr21_resnet20")
+            >>> codes = space.sample_spread(10, seed=0, spacing="log")
+            >>> codes[0] == space.smallest() and codes[-1] == space.largest()
+            True
         """
         if measure not in ("macs", "params"):
             raise InputError(f"unknown measure {measure!r}; choose macs or params")
-        pool = sorted(self.sample_unique(n * pool_factor, seed, distribution), key=getattr(self, measure))
-        picks = np.unique(np.round(np.linspace(0, len(pool) - 1, n)).astype(int))
-        return [pool[i] for i in picks]
+        if spacing == "quantile":
+            pool = sorted(self.sample_unique(n * pool_factor, seed, distribution), key=getattr(self, measure))
+            picks = np.unique(np.round(np.linspace(0, len(pool) - 1, n)).astype(int))
+            return [pool[i] for i in picks]
+        if spacing != "log":
+            raise InputError(f"unknown spacing {spacing!r}; choose quantile or log")
+        if n < 2:
+            raise InputError(f"spacing='log' needs at least 2 archs, got {n}")
+        rng = local_rng(seed)
+        ends = [self.smallest(distribution), self.largest(distribution)]
+        pool = dict.fromkeys(ends + [self.sample_code_skewed(rng, float(rng.uniform()), distribution)
+                                     for _ in range(n * pool_factor)])
+        codes = list(pool)
+        sizes = np.log([getattr(self, measure)(c) for c in codes])
+        targets = np.linspace(sizes[0], sizes[1], n)
+        taken = np.zeros(len(codes), dtype=bool)
+        picks = []
+        for target in targets:
+            distance = np.where(taken, np.inf, np.abs(sizes - target))
+            best = int(np.argmin(distance))
+            taken[best] = True
+            picks.append(best)
+        return [codes[i] for i in sorted(picks, key=lambda i: (sizes[i], codes[i]))]
 
     def params(self, code: str, **variant) -> int:
         """Trainable parameters of the stand-alone network (conv, BN affine, linear)."""

@@ -121,6 +121,11 @@ class Cvpr21ResNet20(SearchSpace):
         self._check_distribution(distribution)
         return "-".join(str(choices[rng.integers(len(choices))]) for choices in FIELD_CHOICES)
 
+    def sample_code_skewed(self, rng: np.random.Generator, level: float, distribution: str | None = None) -> str:
+        """Each field's option index is Binomial(options - 1, ``level``)."""
+        self._check_distribution(distribution)
+        return "-".join(str(choices[rng.binomial(len(choices) - 1, level)]) for choices in FIELD_CHOICES)
+
     def largest(self, distribution: str | None = None) -> str:
         self._check_distribution(distribution)
         return "-".join(str(choices[-1]) for choices in FIELD_CHOICES)

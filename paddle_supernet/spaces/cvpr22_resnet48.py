@@ -177,20 +177,34 @@ class Cvpr22ResNet48(SearchSpace):
         return True
 
     def sample_code(self, rng: np.random.Generator, distribution: str | None = None) -> str:
+        return self._draw_code(lambda low, high, wide_end: int(rng.integers(low, high + 1)), distribution)
+
+    def sample_code_skewed(self, rng: np.random.Generator, level: float, distribution: str | None = None) -> str:
+        """Depths lean deeper and channel codes wider (smaller) as ``level`` goes to 1."""
+        def draw(low: int, high: int, wide_end: int) -> int:
+            step = int(rng.binomial(high - low, level))
+            return low + step if wide_end == high else high - step
+
+        return self._draw_code(draw, distribution)
+
+    def _draw_code(self, draw, distribution: str | None) -> str:
+        """``draw(low, high, wide_end)`` picks an integer in [low, high]; ``wide_end`` is the larger network's end."""
         distribution = self._check_distribution(distribution)
-        depths = tuple(int(rng.integers(low, high + 1)) for low, high in DEPTH_RANGES)
+        depths = tuple(draw(low, high, high) for low, high in DEPTH_RANGES)
+
+        def width(top: int) -> int:  # channel code 1 is the widest
+            return draw(1, top, 1)
+
         if distribution == "free":
-            stem = int(rng.integers(1, 8))
-            stages = tuple(
-                tuple((int(rng.integers(1, 8)), int(rng.integers(1, 8))) for _ in range(d)) for d in depths
-            )
+            stem = width(7)
+            stages = tuple(tuple((width(7), width(7)) for _ in range(d)) for d in depths)
         else:
-            stem = int(rng.integers(1, TEST_MAX_CODE[0] + 1))
+            stem = width(TEST_MAX_CODE[0])
             stages = []
             for s, d in enumerate(depths):
                 top = TEST_MAX_CODE[s + 1]
-                out = stem if s == 0 else int(rng.integers(1, top + 1))
-                stages.append(tuple((int(rng.integers(1, top + 1)), out) for _ in range(d)))
+                out = stem if s == 0 else width(top)
+                stages.append(tuple((width(top), out) for _ in range(d)))
             stages = tuple(stages)
         return self.encode(ResNet48Arch(1, depths, stem, stages))
 
