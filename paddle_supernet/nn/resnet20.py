@@ -185,7 +185,7 @@ class ResNet20Supernet(nn.Layer):
             w = self.head.weight
             net.head.weight.set_value(w[: net.head.weight.shape[0]].numpy())
             net.head.bias.set_value(self.head.bias.numpy())
-        net.train(self.training)
+        net.train() if self.training else net.eval()  # Paddle 2.6: train() takes no mode
         return net
 
 
