@@ -11,7 +11,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Collection, Mapping
 
 import numpy as np
 
@@ -20,9 +20,11 @@ from .metrics import METRIC_NAMES, ranking_metrics
 from .report import report_rows
 
 
-def seed_rows(rows: Mapping[str, list[str]], gt_path: str) -> dict:
-    """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files."""
+def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None) -> dict:
+    """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files (``keys``: only those archs)."""
     gt = read_arch_file(gt_path)
+    if keys is not None:
+        gt = {key: entry for key, entry in gt.items() if key in keys}
     out = {}
     for name, paths in rows.items():
         per_seed = [ranking_metrics(read_arch_file(p), gt, submission_name=p, gt_name=gt_path) for p in paths]
@@ -33,13 +35,16 @@ def seed_rows(rows: Mapping[str, list[str]], gt_path: str) -> dict:
 
 
 def seed_table(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str], space_name: str,
-               num_classes: int | None = None) -> str:
-    """Markdown: one line per row (mean +- spread over seeds), then the proxy and ceiling lines."""
+               num_classes: int | None = None, keys: Collection[str] | None = None) -> str:
+    """Markdown: one line per row (mean +- spread over seeds), then the proxy and ceiling lines.
+
+    ``keys`` restricts every line to those archs (e.g. :func:`~paddle_supernet.report.band_keys`).
+    """
     lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap |", "|---|---|---|---|---|---|"]
-    for name, m in seed_rows(rows, gt_path).items():
+    for name, m in seed_rows(rows, gt_path, keys).items():
         cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
         lines.append(f"| {name} | {m['n_seeds']} | {cells} |")
-    baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes)
+    baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes, keys)
     for name, m in baselines.items():
         cells = " | ".join(f"{m[k]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
         lines.append(f"| {name} | - | {cells} |")

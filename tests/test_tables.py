@@ -27,3 +27,9 @@ def test_seed_rows_average_and_spread(tmp_path):
     table = seed_table({"method": subs}, gt, seeds, "cvpr21_resnet20", 10)
     assert f"| method | 2 | {np.mean(k):.4f} ± {abs(k[0] - k[1]) / 2:.4f} |" in table
     assert "| params proxy | - |" in table and "| seed-to-seed ceiling | - |" in table
+    # restricted to the first ten archs, every line is scored on those alone
+    keys = [f"arch{i + 1}" for i in range(10)]
+    first = {k: v for k, v in read_arch_file(gt).items() if k in keys}
+    k10 = [ranking_metrics(read_arch_file(p), first)["kendall"] for p in subs]
+    assert f"| method | 2 | {np.mean(k10):.4f} ± {abs(k10[0] - k10[1]) / 2:.4f} |" in \
+        seed_table({"method": subs}, gt, seeds, "cvpr21_resnet20", 10, keys)
