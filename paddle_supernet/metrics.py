@@ -61,10 +61,43 @@ def ranking_metrics(submission: Mapping, ground_truth: Mapping, top_fraction: fl
     return result
 
 
+def partial_pearson(predicted, truth, covariates) -> float:
+    """Pearson correlation of what ``covariates`` leave unexplained in each of the two.
+
+    Both series are regressed (least squares, with an intercept) on the columns
+    of ``covariates`` (shape ``(n, c)``); the result is the Pearson correlation
+    of the two residuals. With log params and log MACs as covariates it tells
+    how well a ranker orders archs *beyond their size*: a pure size proxy
+    scores about 0 however high its plain Kendall is.
+
+    Example:
+        >>> size = np.arange(10.0)
+        >>> extra = np.array([1, -1] * 5, float)
+        >>> round(partial_pearson(size + extra, 2 * size + extra, size[:, None]), 6)
+        1.0
+    """
+    predicted, truth = np.asarray(predicted, float), np.asarray(truth, float)
+    design = np.column_stack([np.ones(len(truth)), np.asarray(covariates, float).reshape(len(truth), -1)])
+    if len(truth) <= design.shape[1] + 1:
+        raise InputError(f"partial correlation needs more than {design.shape[1] + 1} archs, got {len(truth)}")
+    residuals = [y - design @ np.linalg.lstsq(design, y, rcond=None)[0] for y in (predicted, truth)]
+    scale = [np.linalg.norm(r) for r in residuals]
+    if min(scale) <= 1e-12 * max(1.0, np.abs(predicted).max(), np.abs(truth).max()):
+        return 0.0  # one side is fully explained by the covariates: nothing beyond them to agree on
+    return float(residuals[0] @ residuals[1] / (scale[0] * scale[1]))
+
+
 def format_metrics_table(rows: Mapping[str, Mapping]) -> str:
-    """A markdown table, one row per named result of :func:`ranking_metrics`."""
-    header = "| name | n | Kendall | Pearson | Spearman | top-10% overlap |"
-    lines = [header, "|---|---|---|---|---|---|"]
+    """A markdown table, one row per named result of :func:`ranking_metrics`.
+
+    Rows that carry ``beyond_size`` (see :func:`partial_pearson`) get a last column.
+    """
+    extra = any("beyond_size" in m for m in rows.values())
+    header = "| name | n | Kendall | Pearson | Spearman | top-10% overlap |" + (" Pearson beyond size |" if extra else "")
+    lines = [header, "|---|---|---|---|---|---|" + ("---|" if extra else "")]
     for name, m in rows.items():
-        lines.append(f"| {name} | {m['n']} | {m['kendall']:.4f} | {m['pearson']:.4f} | {m['spearman']:.4f} | {m['top10_overlap']:.3f} |")
+        line = f"| {name} | {m['n']} | {m['kendall']:.4f} | {m['pearson']:.4f} | {m['spearman']:.4f} | {m['top10_overlap']:.3f} |"
+        if extra:
+            line += f" {m['beyond_size']:.4f} |" if "beyond_size" in m else " - |"
+        lines.append(line)
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 The table always has the params and MACs proxy rows and the seed-to-seed
 ceiling (the ground truth's two seeds scored against each other: the noise
-level no supernet can beat). One scatter plot per submission (supernet score
+level no supernet can beat), and a "Pearson beyond size" column: the partial
+correlation with log params and log MACs held fixed, which a pure size proxy
+cannot win. One scatter plot per submission (supernet score
 against stand-alone accuracy) is written as PNG.
 
 Example:
@@ -14,12 +16,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Collection, Mapping
 
+import numpy as np
+
 from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
-from .metrics import format_metrics_table, ranking_metrics
+from .metrics import format_metrics_table, partial_pearson, ranking_metrics
 from .proxies import proxy_submission
 from .spaces import get_space
+
+
+def beyond_size(submission: Mapping, ground_truth: Mapping, space) -> float:
+    """:func:`~paddle_supernet.metrics.partial_pearson` on the shared keys, log params and log MACs held fixed."""
+    keys = [key for key in ground_truth if key in submission]
+    sizes = np.log([[space.params(ground_truth[k].arch), space.macs(ground_truth[k].arch)] for k in keys])
+    return partial_pearson([submission[k].acc for k in keys], [ground_truth[k].acc for k in keys], sizes)
 
 
 def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
@@ -33,13 +44,16 @@ def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, s
     if keys is not None:
         gt = {key: entry for key, entry in gt.items() if key in keys}
     loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
-    rows = {name: ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path) for name, sub in loaded.items()}
+    rows = {name: {**ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path),
+                   "beyond_size": beyond_size(sub, gt, space)} for name, sub in loaded.items()}
     for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
-        rows[label] = ranking_metrics(proxy_submission(space, gt, proxy), gt)
+        sub = proxy_submission(space, gt, proxy)
+        rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space)}
     if len(seed_paths) == 2:
         a, b = (read_arch_file(p, space) for p in seed_paths)
         b = {key: entry for key, entry in b.items() if key in gt}
-        rows["seed-to-seed ceiling"] = ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1])
+        rows["seed-to-seed ceiling"] = {**ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1]),
+                                        "beyond_size": beyond_size(a, b, space)}
     return rows, {**loaded}
 
 

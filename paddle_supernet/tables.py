@@ -17,19 +17,30 @@ import numpy as np
 
 from .io.challenge_json import read_arch_file
 from .metrics import METRIC_NAMES, ranking_metrics
-from .report import report_rows
+from .report import beyond_size, report_rows
+from .spaces import get_space
 
 
-def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None) -> dict:
-    """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files (``keys``: only those archs)."""
+def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None,
+              space=None) -> dict:
+    """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files.
+
+    ``keys``: only those archs; ``space``: also ``beyond_size`` (see :func:`~paddle_supernet.report.beyond_size`).
+    """
     gt = read_arch_file(gt_path)
     if keys is not None:
         gt = {key: entry for key, entry in gt.items() if key in keys}
+    names = METRIC_NAMES + (("beyond_size",) if space is not None else ())
     out = {}
     for name, paths in rows.items():
-        per_seed = [ranking_metrics(read_arch_file(p), gt, submission_name=p, gt_name=gt_path) for p in paths]
+        per_seed = []
+        for path in paths:
+            sub = read_arch_file(path)
+            per_seed.append(ranking_metrics(sub, gt, submission_name=path, gt_name=gt_path))
+            if space is not None:
+                per_seed[-1]["beyond_size"] = beyond_size(sub, gt, space)
         out[name] = {m: (float(np.mean([r[m] for r in per_seed])), float(np.ptp([r[m] for r in per_seed]) / 2))
-                     for m in METRIC_NAMES}
+                     for m in names}
         out[name]["n_seeds"] = len(paths)
     return out
 
@@ -40,12 +51,15 @@ def seed_table(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str
 
     ``keys`` restricts every line to those archs (e.g. :func:`~paddle_supernet.report.band_keys`).
     """
-    lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap |", "|---|---|---|---|---|---|"]
-    for name, m in seed_rows(rows, gt_path, keys).items():
-        cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
+    columns = ("kendall", "pearson", "spearman", "top10_overlap", "beyond_size")
+    lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap | Pearson beyond size |",
+             "|---|---|---|---|---|---|---|"]
+    space = get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
+    for name, m in seed_rows(rows, gt_path, keys, space).items():
+        cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in columns)
         lines.append(f"| {name} | {m['n_seeds']} | {cells} |")
     baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes, keys)
     for name, m in baselines.items():
-        cells = " | ".join(f"{m[k]:.4f}" for k in ("kendall", "pearson", "spearman", "top10_overlap"))
+        cells = " | ".join(f"{m[k]:.4f}" for k in columns)
         lines.append(f"| {name} | - | {cells} |")
     return "\n".join(lines)

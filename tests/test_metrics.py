@@ -5,7 +5,7 @@ import pytest
 
 from paddle_supernet.errors import InputError
 from paddle_supernet.io.challenge_json import ArchEntry
-from paddle_supernet.metrics import ranking_metrics, top_k_overlap
+from paddle_supernet.metrics import format_metrics_table, partial_pearson, ranking_metrics, top_k_overlap
 
 
 def _kendall_by_pairs(x, y):
@@ -51,3 +51,28 @@ def test_common_keys_only_and_code_mismatch_refused():
         ranking_metrics(sub, gt)
     with pytest.raises(InputError, match="share 2 keys"):
         ranking_metrics(_as_entries([1, 2]), gt)
+
+
+def test_partial_pearson_matches_the_textbook_formula_for_one_covariate():
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=40)
+    x, y = z + rng.normal(size=40), 2 * z + rng.normal(size=40)
+    r = np.corrcoef([x, y, z])
+    expected = (r[0, 1] - r[0, 2] * r[1, 2]) / np.sqrt((1 - r[0, 2] ** 2) * (1 - r[1, 2] ** 2))
+    assert partial_pearson(x, y, z[:, None]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_partial_pearson_of_a_pure_covariate_proxy_is_zero():
+    rng = np.random.default_rng(5)
+    size = rng.normal(size=(30, 2))
+    truth = size @ [1.0, 0.5] + rng.normal(0, 0.1, 30)
+    assert partial_pearson(size @ [3.0, -1.0] + 7, truth, size) == 0.0
+    with pytest.raises(InputError, match="more than 4 archs"):
+        partial_pearson([1, 2, 3, 4], [1, 2, 3, 4], np.zeros((4, 2)))
+
+
+def test_metrics_table_adds_the_beyond_size_column_only_when_present():
+    row = {"n": 5, "kendall": 0.5, "pearson": 0.6, "spearman": 0.7, "top10_overlap": 1.0}
+    assert "beyond size" not in format_metrics_table({"a": row})
+    table = format_metrics_table({"a": {**row, "beyond_size": 0.25}, "b": row})
+    assert "| a | 5 | 0.5000 | 0.6000 | 0.7000 | 1.000 | 0.2500 |" in table and table.endswith("| 1.000 | - |")

@@ -34,6 +34,14 @@ def test_report_has_submissions_proxies_ceiling_and_plots(tmp_path, capsys):
     }
     for name, m in expected.items():
         assert f"| {name} | 30 | {m['kendall']:.4f} | {m['pearson']:.4f} |" in text
+    # "Pearson beyond size": residuals of both after a least-squares fit on [1, log params, log MACs]
+    sizes = np.log([[space.params(e.arch), space.macs(e.arch)] for e in gt.values()])
+    design = np.column_stack([np.ones(30), sizes])
+    sub_acc = np.array([e.acc for e in read_arch_file(files["sub"]).values()])
+    gt_acc = np.array([e.acc for e in gt.values()])
+    res = [v - design @ np.linalg.solve(design.T @ design, design.T @ v) for v in (sub_acc, gt_acc)]
+    beyond = np.corrcoef(res[0], res[1])[0, 1]
+    assert f"| {expected['my method']['top10_overlap']:.3f} | {beyond:.4f} |" in text
     png = out_dir / "scatter_my_method.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "![my method](scatter_my_method.png)" in text
 

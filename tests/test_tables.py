@@ -33,3 +33,5 @@ def test_seed_rows_average_and_spread(tmp_path):
     k10 = [ranking_metrics(read_arch_file(p), first)["kendall"] for p in subs]
     assert f"| method | 2 | {np.mean(k10):.4f} ± {abs(k10[0] - k10[1]) / 2:.4f} |" in \
         seed_table({"method": subs}, gt, seeds, "cvpr21_resnet20", 10, keys)
+    method_line = next(line for line in table.splitlines() if line.startswith("| method |"))
+    assert method_line.count("±") == 5  # Kendall, Pearson, Spearman, top-10%, Pearson beyond size
