@@ -1,0 +1,34 @@
+"""The committed fmnist-r20 benchmark is what its own commands produce, and consistent with itself."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paddle_supernet.io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+from paddle_supernet.spaces import get_space
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "fmnist-r20"
+
+
+def test_arch_list_regenerates_byte_for_byte(tmp_path):
+    # the command in regenerate.sh: sample --n 100 --seed 2021 --spread macs --spacing log
+    space = get_space("cvpr21_resnet20")
+    codes = space.sample_spread(100, seed=2021, measure="macs", spacing="log")
+    write_arch_file(tmp_path / "archs.json", arch_list_from_codes(codes, space.placeholder_acc))
+    assert (tmp_path / "archs.json").read_bytes() == (BENCH / "archs.json").read_bytes()
+
+
+def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log():
+    archs = read_arch_file(BENCH / "archs.json")
+    runs = [json.loads(line) for line in (BENCH / "gt.runs.jsonl").read_text().splitlines()]
+    by_seed = {(r["key"], r["seed"]): r for r in runs}
+    assert sorted(by_seed) == sorted((key, seed) for key in archs for seed in (0, 1))
+    gt = read_arch_file(BENCH / "gt.json")
+    for seed in (0, 1):
+        per_seed = read_arch_file(BENCH / f"gt.seed{seed}.json")
+        assert {k: (e.arch, e.acc) for k, e in per_seed.items()} == \
+            {k: (archs[k].arch, by_seed[(k, seed)]["acc"]) for k in archs}
+    for key, entry in gt.items():
+        assert entry.arch == archs[key].arch
+        assert entry.acc == pytest.approx(np.mean([by_seed[(key, s)]["acc"] for s in (0, 1)]), abs=1e-12)
