@@ -69,4 +69,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception as error:  # one clear line for bad input (e.g. a chain not finished yet)
+        if type(error).__name__ != "InputError":
+            raise
+        print(f"cvpr21_tables: error: {error}", file=sys.stderr)
+        sys.exit(2)
