@@ -32,6 +32,21 @@ def top_k_overlap(predicted: np.ndarray, truth: np.ndarray, fraction: float = 0.
     return len(top_truth & top_pred) / k
 
 
+def shared_keys(submission: Mapping, ground_truth: Mapping, submission_name: str = "submission",
+                gt_name: str = "ground truth") -> list[str]:
+    """Keys of ``ground_truth`` that ``submission`` also has, in ground-truth order.
+
+    Refuses (``InputError``) a shared key whose arch code differs between the two.
+    """
+    common = [key for key in ground_truth if key in submission]
+    for key in common:
+        if submission[key].arch != ground_truth[key].arch:
+            raise InputError(
+                f"arch code differs between {submission_name} ({submission[key].arch!r}) "
+                f"and {gt_name} ({ground_truth[key].arch!r})", key=key)
+    return common
+
+
 def ranking_metrics(submission: Mapping, ground_truth: Mapping, top_fraction: float = 0.1,
                     submission_name: str = "submission", gt_name: str = "ground truth") -> dict:
     """Pearson, Spearman, Kendall tau-b and top-10% overlap on the keys both files share.
@@ -40,12 +55,7 @@ def ranking_metrics(submission: Mapping, ground_truth: Mapping, top_fraction: fl
     Refuses (``InputError``) a key whose arch code differs between the two, or
     fewer than 3 shared keys. Returns the metrics plus ``n`` (shared keys).
     """
-    common = [key for key in ground_truth if key in submission]
-    for key in common:
-        if submission[key].arch != ground_truth[key].arch:
-            raise InputError(
-                f"arch code differs between {submission_name} ({submission[key].arch!r}) "
-                f"and {gt_name} ({ground_truth[key].arch!r})", key=key)
+    common = shared_keys(submission, ground_truth, submission_name, gt_name)
     if len(common) < 3:
         raise InputError(f"{submission_name} and {gt_name} share {len(common)} keys; at least 3 are needed")
     pred = np.array([float(submission[key].acc) for key in common])

@@ -21,14 +21,27 @@ import numpy as np
 from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
-from .metrics import format_metrics_table, partial_pearson, ranking_metrics
+from .metrics import format_metrics_table, partial_pearson, ranking_metrics, shared_keys
 from .proxies import proxy_submission
 from .spaces import get_space
 
 
+def space_for(space_name: str, num_classes: int | None = None):
+    """The registered space, counted with ``num_classes`` outputs when given (else the space's default)."""
+    return get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
+
+
+def only_keys(entries: Mapping, keys: Collection[str] | None) -> dict:
+    """``entries`` restricted to ``keys`` (all of them when ``keys`` is None), order kept."""
+    if keys is None:
+        return dict(entries)
+    wanted = set(keys)
+    return {key: entry for key, entry in entries.items() if key in wanted}
+
+
 def beyond_size(submission: Mapping, ground_truth: Mapping, space) -> float:
     """:func:`~paddle_supernet.metrics.partial_pearson` on the shared keys, log params and log MACs held fixed."""
-    keys = [key for key in ground_truth if key in submission]
+    keys = shared_keys(submission, ground_truth)
     sizes = np.log([[space.params(ground_truth[k].arch), space.macs(ground_truth[k].arch)] for k in keys])
     return partial_pearson([submission[k].acc for k in keys], [ground_truth[k].acc for k in keys], sizes)
 
@@ -39,10 +52,8 @@ def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, s
 
     ``keys`` restricts every row to those archs of the ground truth.
     """
-    space = get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
-    gt = read_arch_file(gt_path, space)
-    if keys is not None:
-        gt = {key: entry for key, entry in gt.items() if key in keys}
+    space = space_for(space_name, num_classes)
+    gt = only_keys(read_arch_file(gt_path, space), keys)
     loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
     rows = {name: {**ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path),
                    "beyond_size": beyond_size(sub, gt, space)} for name, sub in loaded.items()}
@@ -51,7 +62,7 @@ def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, s
         rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space)}
     if len(seed_paths) == 2:
         a, b = (read_arch_file(p, space) for p in seed_paths)
-        b = {key: entry for key, entry in b.items() if key in gt}
+        b = only_keys(b, gt)
         rows["seed-to-seed ceiling"] = {**ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1]),
                                         "beyond_size": beyond_size(a, b, space)}
     return rows, {**loaded}
@@ -104,7 +115,7 @@ def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, 
     gt = read_arch_file(gt_path)
     lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), ""]
     if band is not None:
-        keys = band_keys(gt, get_space(space_name, **({"num_classes": num_classes} if num_classes else {})), *band)
+        keys = band_keys(gt, space_for(space_name, num_classes), *band)
         band_rows, _ = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, keys)
         lines += [f"Only the {len(keys)} archs whose MACs rank lies in the {band[0]:g}-{band[1]:g} quantile band "
                   "(archs of similar size, where random samples crowd):", "", format_metrics_table(band_rows), ""]

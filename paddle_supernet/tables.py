@@ -17,8 +17,7 @@ import numpy as np
 
 from .io.challenge_json import read_arch_file
 from .metrics import METRIC_NAMES, ranking_metrics
-from .report import beyond_size, report_rows
-from .spaces import get_space
+from .report import beyond_size, only_keys, report_rows, space_for
 
 
 def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None,
@@ -27,9 +26,7 @@ def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str]
 
     ``keys``: only those archs; ``space``: also ``beyond_size`` (see :func:`~paddle_supernet.report.beyond_size`).
     """
-    gt = read_arch_file(gt_path)
-    if keys is not None:
-        gt = {key: entry for key, entry in gt.items() if key in keys}
+    gt = only_keys(read_arch_file(gt_path), keys)
     names = METRIC_NAMES + (("beyond_size",) if space is not None else ())
     out = {}
     for name, paths in rows.items():
@@ -54,7 +51,7 @@ def seed_table(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str
     columns = ("kendall", "pearson", "spearman", "top10_overlap", "beyond_size")
     lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap | Pearson beyond size |",
              "|---|---|---|---|---|---|---|"]
-    space = get_space(space_name, **({"num_classes": num_classes} if num_classes else {}))
+    space = space_for(space_name, num_classes)
     for name, m in seed_rows(rows, gt_path, keys, space).items():
         cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in columns)
         lines.append(f"| {name} | {m['n_seeds']} | {cells} |")

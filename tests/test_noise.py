@@ -13,3 +13,16 @@ def test_noise_components_recover_a_simulation():
     assert m["sigma_arch"] == pytest.approx(0.01, rel=0.05)
     rho = 0.01 ** 2 / (0.01 ** 2 + 0.004 ** 2)
     assert m["kendall"] == pytest.approx(2 / np.pi * np.arcsin(rho), abs=0.02)  # Greiner's relation
+
+
+def test_noise_command_refuses_seed_files_with_different_codes(tmp_path, capsys):
+    from paddle_supernet.cli import main
+    from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+
+    write_arch_file(tmp_path / "a.json", {f"arch{i + 1}": ArchEntry(c, 0.8 + i / 100) for i, c in
+                                          enumerate(["4-" * 19 + "4", "8-" * 19 + "8", "12-" * 19 + "12"])})
+    write_arch_file(tmp_path / "b.json", {f"arch{i + 1}": ArchEntry(c, 0.8 + i / 100) for i, c in
+                                          enumerate(["4-" * 19 + "4", "8-" * 19 + "4", "12-" * 19 + "12"])})
+    assert main(["noise", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
+    err = capsys.readouterr().err
+    assert "arch2" in err and "arch code differs between" in err and "b.json" in err

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from paddle_supernet.errors import InputError  # noqa: E402  (pure Python, no Paddle import)
+
 BENCH = REPO / "benchmarks" / "fmnist-r20"
 CHAINS = {"base": ["stage1", "stage2", "stage3"], "oe": ["stage1"], "prl_oe": ["stage1", "stage2", "stage3"]}
 LABELS = {"base": "base", "oe": "OE", "prl_oe": "PReLU+OE"}
@@ -45,7 +48,6 @@ def main() -> int:
         if any(codes):
             print(f"a chain failed (exit codes {codes}); see {run_root}/seed*.log", file=sys.stderr)
             return 1
-    sys.path.insert(0, str(REPO))
     from paddle_supernet.io.atomic import atomic_write_text
     from paddle_supernet.io.challenge_json import read_arch_file
     from paddle_supernet.report import band_keys
@@ -71,8 +73,6 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except Exception as error:  # one clear line for bad input (e.g. a chain not finished yet)
-        if type(error).__name__ != "InputError":
-            raise
+    except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
         print(f"cvpr21_tables: error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -5,7 +5,7 @@ import json
 
 from ..errors import InputError
 from ..io.challenge_json import arch_list_from_codes, merge_parts, read_arch_file, write_arch_file
-from ..metrics import format_metrics_table, ranking_metrics
+from ..metrics import format_metrics_table, ranking_metrics, shared_keys
 from ..proxies import PROXIES, parse_width_map, proxy_submission
 from ..spaces import get_space, list_spaces
 
@@ -139,9 +139,6 @@ def run_noise(args) -> int:
     from ..noise import seed_noise
 
     a, b = (read_arch_file(path) for path in args.seed_files)
-    common = [key for key in a if key in b]
-    for key in common:
-        if a[key].arch != b[key].arch:
-            raise InputError("arch code differs between the seed files", key=key)
+    common = shared_keys(b, a, args.seed_files[1], args.seed_files[0])
     print(json.dumps(seed_noise([a[k].acc for k in common], [b[k].acc for k in common]), indent=2))
     return 0
