@@ -21,7 +21,6 @@ import paddle.nn.functional as F
 
 from .data import load_dataset
 from .data.arrays import seeded_subset
-from .data.batches import calibration_subset, fixed_batches
 from .engine.checkpoint import load_checkpoint, restore_model
 from .engine.config import merge_config
 from .engine.progress import Progress
@@ -61,9 +60,8 @@ class Evaluator:
         restore_model(model, state, str(path))
         ev = cfg["eval"]
         val = val.subset(seeded_subset(len(val), ev["val_subset"], cfg["data"]["subset_seed"] + 2))
-        calib = calibration_subset(train, ev["calib_images"], cfg["seed"])
-        return cls(model, get_space(cfg["space"]), fixed_batches(calib, ev["calib_batch_size"], with_labels=False),
-                   fixed_batches(val, ev["batch_size"]), ev["score"])
+        calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"])
+        return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"])
 
     def score(self, code: str) -> float:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import paddle
 
+from .errors import InputError
 from .registry import Registry
 
 #: ``fn(model_cfg, num_classes) -> Layer`` per space
@@ -20,6 +21,7 @@ STANDALONE = Registry("stand-alone network for search space")
 def _resnet20(model_cfg: dict, num_classes: int):
     from .nn.resnet20 import ResNet20Supernet
 
+    _refuse_foreign(model_cfg, _R48_ONLY, "cvpr21_resnet20")
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
                             width_map=model_cfg.get("width_map"), activation=model_cfg["activation"],
                             branches=model_cfg.get("branches", "none"))
@@ -31,6 +33,39 @@ def _resnet20_standalone(code: str, model_cfg: dict, num_classes: int):
 
     return StandaloneResNet20(code, num_classes=num_classes, shortcut="official",
                               width_map=model_cfg.get("width_map"), activation=model_cfg["activation"])
+
+
+_R48_ONLY = {"small_input": False, "width_scale": 1.0, "distribution": None, "bn_stats": "batch", "pretrained": None,
+             "reorder": False}
+_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none"}
+
+
+def _refuse_foreign(model_cfg: dict, foreign: dict, space: str) -> None:
+    for key, default in foreign.items():
+        if model_cfg.get(key, default) != default:
+            raise InputError(f"is not an option of {space} (got {model_cfg[key]!r})", key=f"model.{key}")
+
+
+def resnet48_options(model_cfg: dict) -> dict:
+    """Keyword arguments of the 2022 networks from a ``model`` config section."""
+    return {"small_input": bool(model_cfg.get("small_input", False)),
+            "width_scale": model_cfg.get("width_scale", 1.0)}
+
+
+@SUPERNETS.register("cvpr22_resnet48")
+def _resnet48(model_cfg: dict, num_classes: int):
+    from .nn.resnet48 import ResNet48Supernet
+
+    _refuse_foreign(model_cfg, _R20_ONLY, "cvpr22_resnet48")
+    return ResNet48Supernet(num_classes=num_classes, distribution=model_cfg.get("distribution") or "test",
+                            bn_stats=model_cfg.get("bn_stats", "batch"), **resnet48_options(model_cfg))
+
+
+@STANDALONE.register("cvpr22_resnet48")
+def _resnet48_standalone(code: str, model_cfg: dict, num_classes: int):
+    from .nn.resnet48 import StandaloneResNet48
+
+    return StandaloneResNet48(code, num_classes=num_classes, **resnet48_options(model_cfg))
 
 
 def _build(builder, seed: int, *args) -> paddle.nn.Layer:

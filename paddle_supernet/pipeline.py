@@ -27,13 +27,27 @@ from .io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_
 
 
 def eval_arch_list(cfg: dict, space, run_dir: Path):
-    """The arch list a run is scored on: ``eval.archs``, or ``eval.sample`` archs sampled once into the run."""
+    """The arch list a run is scored on: ``eval.archs`` (or ``eval.archs_subset`` of its archs, seeded
+    by ``eval.sample_seed``, keys kept), or ``eval.sample`` archs of the model's distribution sampled
+    once into the run (also when ``eval.archs`` is absent and ``eval.if_archs_missing`` is ``sample``)."""
+    import numpy as np
+
+    from .rng import local_rng
+
     ev = cfg["eval"]
+    if ev["archs"] and (Path(ev["archs"]).exists() or ev["if_archs_missing"] != "sample"):
+        archs = read_arch_file(ev["archs"], space)
+        if ev["archs_subset"] and ev["archs_subset"] < len(archs):
+            keys = list(archs)
+            picks = np.sort(local_rng(ev["sample_seed"], stream=4).permutation(len(keys))[:ev["archs_subset"]])
+            archs = {keys[i]: archs[keys[i]] for i in picks}
+        return archs
     if ev["archs"]:
-        return read_arch_file(ev["archs"], space)
+        print(f"[eval] {ev['archs']} is absent: scoring {ev['sample']} archs sampled from the space instead", flush=True)
     path = run_dir / "archs.json"
     if not path.exists():
-        write_arch_file(path, arch_list_from_codes(space.sample_unique(ev["sample"], ev["sample_seed"]), space.placeholder_acc))
+        codes = space.sample_unique(ev["sample"], ev["sample_seed"], cfg["model"].get("distribution"))
+        write_arch_file(path, arch_list_from_codes(codes, space.placeholder_acc))
     return read_arch_file(path, space)
 
 
@@ -63,13 +77,16 @@ def load_chain(path: str | Path) -> dict:
         raise InputError("chain file not found", file=str(path)) from None
     except yaml.YAMLError as err:
         raise InputError(f"not valid YAML ({err})", file=str(path)) from None
-    if not isinstance(chain, dict) or set(chain) - {"name", "stages", "evaluate"} or not chain.get("stages"):
+    if not is_chain(chain) or set(chain) - {"name", "stages", "evaluate"}:
         raise InputError("a chain is a mapping with 'name', 'stages' (a list of {name, config}) and optional 'evaluate'",
                          file=str(path))
     names = []
     for i, stage in enumerate(chain["stages"]):
-        if not isinstance(stage, dict) or set(stage) != {"name", "config"}:
-            raise InputError("each stage needs exactly 'name' and 'config'", file=str(path), key=f"stages[{i}]")
+        if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", "from_previous"}:
+            raise InputError("each stage needs 'name' and 'config' (and may set 'from_previous: false')",
+                             file=str(path), key=f"stages[{i}]")
+        if not isinstance(stage.setdefault("from_previous", True), bool):
+            raise InputError("must be true or false", file=str(path), key=f"stages[{i}].from_previous")
         stage["config"] = str(path.parent / stage["config"])
         names.append(stage["name"])
     unknown = set(chain.get("evaluate") or []) - set(names)
@@ -81,8 +98,18 @@ def load_chain(path: str | Path) -> dict:
     return chain
 
 
+def is_chain(data) -> bool:
+    """True for the contents of a chain file (a mapping with a non-empty ``stages`` list)."""
+    return isinstance(data, dict) and isinstance(data.get("stages"), list) and bool(data["stages"])
+
+
 def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None) -> dict:
-    """Run every stage of a chain in order; returns ``{stage name: submission}`` for the evaluated stages."""
+    """Run every stage of a chain in order; returns ``{stage name: (trainer, arch list, submission)}``
+    for the evaluated stages.
+
+    A stage starts from the previous stage's checkpoint unless it says ``from_previous: false``
+    (e.g. a 2022 supernet stage that starts from the pretrained full network its config names).
+    """
     from .engine.config import load_config
 
     chain = load_chain(chain_path)
@@ -91,13 +118,13 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     results = {}
     for stage in chain["stages"]:
         stage_overrides = list(overrides or [])
-        if previous is not None:
+        if previous is not None and stage["from_previous"]:
             stage_overrides.append(f"checkpoint.init_from={previous}")
         cfg = load_config(stage["config"], stage_overrides)
         run_dir = root / stage["name"]
         print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
-        trainer, _, submission = train_and_evaluate(cfg, run_dir, evaluate=stage["name"] in chain["evaluate"])
+        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=stage["name"] in chain["evaluate"])
         if submission is not None:
-            results[stage["name"]] = submission
+            results[stage["name"]] = (trainer, archs, submission)
         previous = trainer.checkpoint_path
     return results

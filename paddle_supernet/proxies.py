@@ -19,13 +19,20 @@ from .io.challenge_json import ArchEntry, ArchList, with_scores
 PROXIES = ("params", "macs")
 
 
-def model_variant(model_cfg: dict) -> dict:
-    """Counting options of the network a config builds: options enhancement and PReLU, when used.
+def model_variant(model_cfg: dict, image_size: int | None = None) -> dict:
+    """Counting options of the network a config builds: options enhancement and PReLU (2021),
+    the small-image variant and the input side (2022), when used.
 
     >>> model_variant({"width_map": {4: 5, 8: 9}, "activation": "prelu"})
     {'width_map': {4: 5, 8: 9}, 'prelu': True}
+    >>> model_variant({"small_input": True, "width_scale": 0.25}, image_size=16)
+    {'small_input': True, 'width_scale': 0.25, 'image_size': 16}
     """
     variant = {}
+    if model_cfg.get("small_input") or model_cfg.get("width_scale", 1.0) != 1.0:
+        variant.update(small_input=bool(model_cfg.get("small_input")), width_scale=model_cfg.get("width_scale", 1.0))
+        if image_size:
+            variant["image_size"] = int(image_size)
     if model_cfg.get("width_map"):
         variant["width_map"] = {int(k): int(v) for k, v in model_cfg["width_map"].items()}
     if model_cfg.get("activation") == "prelu":

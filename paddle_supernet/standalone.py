@@ -59,11 +59,10 @@ def train_one(cfg: dict, code: str, seed: int, data, val_batches: list) -> dict:
 def _init_worker(cfg: dict) -> None:
     """Load the data and build the validation tensors once per worker process."""
     from .data import load_dataset
-    from .data.batches import fixed_batches
 
     _WORKER["cfg"] = cfg
     _WORKER["data"] = load_dataset(cfg["data"])
-    _WORKER["val_batches"] = fixed_batches(_WORKER["data"][1], cfg["eval"]["batch_size"])
+    _WORKER["val_batches"] = _WORKER["data"][1].eval_batches(cfg["eval"]["batch_size"])
 
 
 def _run_job(job: tuple) -> dict:

@@ -78,7 +78,9 @@ def test_data_is_prepared_once_per_run(trained, monkeypatch):
     ckpt, data = trained
     ev = Evaluator.from_checkpoint(ckpt, data=data)
     monkeypatch.setattr(evaluator_module, "load_dataset", lambda *a: pytest.fail("data reloaded per arch"))
-    monkeypatch.setattr(evaluator_module, "fixed_batches", lambda *a, **k: pytest.fail("tensors rebuilt per arch"))
+    import paddle_supernet.data.batches as batches_module
+
+    monkeypatch.setattr(batches_module, "fixed_batches", lambda *a, **k: pytest.fail("tensors rebuilt per arch"))
     for seed in range(3):
         ev.score(SPACE.sample(seed))
 

@@ -32,8 +32,12 @@ def test_shipped_recipes_resolve():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "configs"
+    import yaml
+
+    from paddle_supernet.pipeline import is_chain
+
     for path in sorted(root.rglob("*.yaml")):
-        if path.name.startswith("chain_"):
+        if is_chain(yaml.safe_load(path.read_text())):
             for stage in load_chain(path)["stages"]:
                 load_config(stage["config"])
         elif path.name != "scale.yaml":
@@ -42,6 +46,27 @@ def test_shipped_recipes_resolve():
     assert (twin["data"]["name"], twin["model"]["branches"], twin["model"]["activation"], twin["optimizer"]["lr"]) == \
         ("fashion_mnist", "halves", "prelu", 0.001)
     assert load_config(root / "cvpr21" / "fmnist" / "pretrain_largest.yaml")["strategy"]["name"] == "fixed"
+
+
+def test_cvpr22_recipes_have_the_official_hyper_parameters():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "configs" / "cvpr22"
+    base = load_config(root / "baseline.yaml")
+    assert (base["space"], base["data"]["name"], base["data"]["batch_size"], base["optimizer"]["lr"],
+            base["optimizer"]["momentum"], base["optimizer"]["weight_decay"], base["schedule"]["epochs"],
+            base["schedule"]["warmup_steps"]) == ("cvpr22_resnet48", "imagenet", 1024, 0.004, 0.9, 3e-5, 70, 6255)
+    assert base["strategy"] == {"name": "kd", "k": 2, "ce_weight": 1.0, "kd_weight": 1.0, "temperature": 1.0,
+                                "reduce": "sum", "teacher": "external",
+                                "teacher_weights": "runs/cvpr22_pretrain_largest/resnet48.pdparams"}
+    assert base["model"]["pretrained"] == base["strategy"]["teacher_weights"] and not base["model"]["small_input"]
+    released = load_config(root / "baseline_released.yaml")
+    assert (released["model"]["reorder"], released["model"]["bn_stats"]) == (True, "frozen")
+    twin = load_config(root / "fmnist" / "baseline.yaml")
+    assert (twin["data"]["name"], twin["model"]["small_input"], twin["model"]["width_scale"], twin["strategy"]["k"]) == \
+        ("fashion_mnist", True, 0.125, 2)
+    chain = load_chain(root / "chain_baseline.yaml")
+    assert [s["from_previous"] for s in chain["stages"]] == [True, False]
 
 
 def test_chain_runs_stages_from_each_other_and_skips_finished_ones(tmp_path, capsys):

@@ -21,6 +21,12 @@ def add_commands(sub) -> None:
     p.add_argument("--spacing", choices=("quantile", "log"), default="quantile",
                    help="with --spread: quantile = evenly spaced quantiles of uniform draws; "
                         "log = evenly spaced in log(measure) from the smallest to the largest arch")
+    p.add_argument("--from", dest="from_list", metavar="ARCH_LIST",
+                   help="pick the archs from this challenge arch list (keys and codes kept) at evenly spaced "
+                        "quantiles of --spread (default macs), instead of sampling")
+    p.add_argument("--small-input", action="store_true", help="count the small-image ResNet48 (cvpr22_resnet48)")
+    p.add_argument("--width-scale", type=float, help="count ResNet48 at this width scale (cvpr22_resnet48)")
+    p.add_argument("--image-size", type=int, help="count at this input side (cvpr22_resnet48)")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_sample)
 
@@ -64,8 +70,25 @@ def add_commands(sub) -> None:
     p.set_defaults(run=run_merge)
 
 
+def _resnet48_variant(args) -> dict:
+    """Counting options of the small-image ResNet48 given on the command line."""
+    given = {k: v for k, v in (("small_input", args.small_input), ("width_scale", args.width_scale),
+                               ("image_size", args.image_size)) if v}
+    if given and args.space != "cvpr22_resnet48":
+        raise InputError(f"--small-input, --width-scale and --image-size count cvpr22_resnet48 networks, not {args.space}")
+    return given
+
+
 def run_sample(args) -> int:
     space = get_space(args.space)
+    variant = _resnet48_variant(args)
+    if args.from_list:
+        source = read_arch_file(args.from_list, space)
+        keys = list(source)
+        picks = space.pick_spread([source[k].arch for k in keys], args.n, args.spread or "macs", **variant)
+        write_arch_file(args.out, {keys[i]: source[keys[i]] for i in picks})
+        print(f"wrote {len(picks)} archs of {args.from_list} to {args.out}")
+        return 0
     if args.spread:
         codes = space.sample_spread(args.n, args.seed, args.spread, distribution=args.distribution,
                                    spacing=args.spacing)

@@ -35,7 +35,14 @@ def add_commands(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key in every stage")
     p.set_defaults(run=run_chain_cmd)
 
-    p = sub.add_parser("run", help="train, evaluate the config's arch list, and report against the proxies")
+    p = sub.add_parser("export-full", help="write a 2022 checkpoint's largest arch as a state dict in the official "
+                                           "ResNet48 layout (like the challenge's resnet48.pdparams)")
+    p.add_argument("--checkpoint", required=True, help="a cvpr22_resnet48 paddle_supernet checkpoint")
+    p.add_argument("--out", required=True, help="state dict to write (atomically)")
+    p.set_defaults(run=run_export_full)
+
+    p = sub.add_parser("run", help="train, evaluate the config's arch list (or every evaluated stage of a chain "
+                                   "file), and report against the proxies")
     _config_args(p)
     p.set_defaults(run=run_all)
 
@@ -78,6 +85,15 @@ def run_evaluate(args) -> int:
     return 0
 
 
+def run_export_full(args) -> int:
+    from ..nn.official_weights import full_network_state, write_state
+
+    state = full_network_state(args.checkpoint)
+    write_state(args.out, state)
+    print(f"[export-full] wrote {len(state)} tensors to {args.out}")
+    return 0
+
+
 def run_standalone_cmd(args) -> int:
     from ..engine.config import load_config
     from ..io.challenge_json import read_arch_file
@@ -96,24 +112,44 @@ def run_standalone_cmd(args) -> int:
 
 
 def run_all(args) -> int:
-    """Train, evaluate the arch list (sampled when none is given), compare with the proxies."""
-    from ..io.challenge_json import write_arch_file
-    from ..metrics import format_metrics_table, ranking_metrics
-    from ..pipeline import train_and_evaluate
-    from ..proxies import model_variant, proxy_submission
+    """Train, evaluate the arch list (sampled when none is given), compare with the proxies.
 
+    ``--config`` may also be a chain file: every stage runs (each from the previous one's
+    checkpoint unless it says otherwise) and each evaluated stage is reported.
+    """
+    import yaml
+
+    from ..pipeline import is_chain, run_chain, train_and_evaluate
+
+    try:
+        is_chain_file = is_chain(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError):
+        is_chain_file = False  # load_config reports the problem with the file named
+    if is_chain_file:
+        results = run_chain(args.config, args.set, args.run_dir)
+        for name, (trainer, archs, submission) in results.items():
+            _report_against_proxies(trainer.cfg, trainer.space, archs, submission, trainer.run_dir, name)
+        return 0
     cfg, run_dir = _load(args)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
-    if submission is None:  # a data-parallel rank other than 0
-        return 0
+    if submission is not None:  # None on data-parallel ranks other than 0
+        _report_against_proxies(cfg, trainer.space, archs, submission, run_dir)
+    return 0
+
+
+def _report_against_proxies(cfg: dict, space, archs, submission, run_dir: Path, title: str = "") -> None:
+    """Write the params and MACs proxies of ``archs`` beside the submission and print the agreement."""
+    from ..io.challenge_json import write_arch_file
+    from ..metrics import format_metrics_table, ranking_metrics
+    from ..proxies import model_variant, proxy_submission
+
     rows = {}
-    for proxy in ("params", "macs"):  # counted on the network the config builds (options enhancement, PReLU)
-        proxy_sub = proxy_submission(trainer.space, archs, proxy, **model_variant(cfg["model"]))
+    for proxy in ("params", "macs"):  # counted on the network the config builds
+        proxy_sub = proxy_submission(space, archs, proxy, **model_variant(cfg["model"], cfg["data"]["image_size"]))
         write_arch_file(run_dir / f"proxy_{proxy}.json", proxy_sub)
         rows[f"supernet vs {proxy} proxy"] = ranking_metrics(submission, proxy_sub)
-    print(f"[run] submission: {run_dir / 'submission.json'}")
+    print(f"[run] {title + ': ' if title else ''}submission: {run_dir / 'submission.json'}")
     print(format_metrics_table(rows))
-    return 0
 
 
 def run_chain_cmd(args) -> int:

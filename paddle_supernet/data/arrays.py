@@ -33,6 +33,25 @@ class ImageArrays:
     def subset(self, indices) -> "ImageArrays":
         return ImageArrays(self.images[indices], self.labels[indices], self.num_classes, self.mean, self.std)
 
+    # ---- the data interface the loop and the evaluator use (shared with the streamed ImageNet) ----
+    def train_batches(self, batch_size: int, augment: dict, seed: int, shard: tuple = (0, 1)):
+        """Augmented training batches addressed by (epoch, step) (:class:`~.batches.TrainBatches`)."""
+        from .batches import Augment, TrainBatches
+
+        return TrainBatches(self, batch_size, Augment(**augment), seed, shard=shard)
+
+    def eval_batches(self, batch_size: int, with_labels: bool = True) -> list:
+        """The whole set, unaugmented, as ready tensors (prepared once)."""
+        from .batches import fixed_batches
+
+        return fixed_batches(self, batch_size, with_labels)
+
+    def calibration_batches(self, n_images: int, batch_size: int, seed: int) -> list:
+        """A fixed, seeded subset of ``n_images`` images for BN calibration, as ready tensors."""
+        from .batches import calibration_subset, fixed_batches
+
+        return fixed_batches(calibration_subset(self, n_images, seed), batch_size, with_labels=False)
+
     def to_input(self, images_uint8_or_float: np.ndarray) -> np.ndarray:
         """uint8 (or float in [0, 1]) NHWC -> normalised float32 NCHW with 3 channels."""
         x = images_uint8_or_float

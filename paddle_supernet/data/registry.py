@@ -26,8 +26,16 @@ def load_dataset(cfg: dict):
     ``mean`` / ``std`` null means: measured on the training images.
     """
     name = cfg["name"]
+    if name == "imagenet":  # streamed from disk; fixed ImageNet normalisation unless the config sets one
+        from .imagenet import load_imagenet
+
+        train, val = load_imagenet(cfg)
+        train = train.subset(seeded_subset(len(train), cfg.get("train_subset"), cfg.get("subset_seed", 0)))
+        val = val.subset(seeded_subset(len(val), cfg.get("val_subset"), cfg.get("subset_seed", 0) + 1))
+        return train, val
     if name not in DATASETS:
-        raise InputError(f"unknown data set {name!r}; choose one of {', '.join(sorted(DATASETS))}", key="data.name")
+        raise InputError(f"unknown data set {name!r}; choose one of {', '.join(sorted(DATASETS) + ['imagenet'])}",
+                         key="data.name")
     train, val = DATASETS[name]("train", cfg), DATASETS[name]("val", cfg)
     train = train.subset(seeded_subset(len(train), cfg.get("train_subset"), cfg.get("subset_seed", 0)))
     val = val.subset(seeded_subset(len(val), cfg.get("val_subset"), cfg.get("subset_seed", 0) + 1))

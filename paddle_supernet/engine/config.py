@@ -31,6 +31,13 @@ DEFAULTS: dict = {
         "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
         "activation": "relu",        # after each residual add: relu or prelu
         "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, or per field
+        # 2022 (cvpr22_resnet48) only:
+        "small_input": False,        # 3x3 stride-1 stem without max-pool (small images)
+        "width_scale": 1.0,          # every width x this, make_divisible divisor 8 x this (must be whole)
+        "distribution": None,        # test (tied stage outputs) or free; null: the space's default (test)
+        "bn_stats": "batch",         # batch (correct) or frozen (pretrained statistics, as released)
+        "pretrained": None,          # full-net state dict in the official layout (resnet48.pdparams) to start from
+        "reorder": False,            # the baseline's L1 channel reordering of the pretrained weights
     },
     "data": {
         "name": "fashion_mnist",     # fashion_mnist (embedded default), cifar100, image_folder
@@ -42,16 +49,22 @@ DEFAULTS: dict = {
         "batch_size": 64,
         "mean": None,                # null: measured on the training images (CIFAR-100: official values)
         "std": None,
+        "resize": None,              # imagenet: eval short side before the centre crop (null: image_size x 256/224)
+        "crop_scale": [0.08, 1.0],   # imagenet: RandomResizedCrop area range
+        "workers": 0,                # imagenet: DataLoader worker processes decoding JPEGs
         "augment": {"crop_padding": 4, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
                     "probability": 0.5},
     },
     "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
     "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0},
     "strategy": {"name": "distill"},  # further keys: see paddle_supernet.strategies
-    "checkpoint": {"every_steps": 200, "init_from": None},
+    "checkpoint": {"every_steps": 200, "init_from": None,
+                   "export_full": None},  # when finished, write the largest arch in the official layout here
     "log": {"every_steps": 20, "every_seconds": 10.0, "visualdl": True},
     "eval": {
         "archs": None,               # arch list to score; null: sample eval.sample archs
+        "archs_subset": None,        # score only this many archs of eval.archs (seeded by sample_seed, keys kept)
+        "if_archs_missing": "error",  # error, or sample: eval.sample archs when the eval.archs file is absent
         "sample": 200,
         "sample_seed": 1,
         "score": "accuracy",         # accuracy or neg_loss
@@ -63,7 +76,7 @@ DEFAULTS: dict = {
 }
 
 #: sections whose change does not alter the trained weights (a resumed run may change them)
-NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "name")
+NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "checkpoint.export_full", "name")
 
 
 def _check_keys(override: dict, defaults: dict, file: str, prefix: str = "") -> None:
@@ -188,6 +201,10 @@ def validate_config(cfg: dict, file: str) -> None:
             raise InputError(f"unknown key for strategy {cfg['strategy']['name']!r} (known: {', '.join(sorted(defaults))})",
                              file=file, key=f"strategy.{key}")
     cfg["strategy"] = {**defaults, **cfg["strategy"]}
+    if cfg["eval"]["if_archs_missing"] not in ("error", "sample"):
+        raise InputError("must be error or sample", file=file, key="eval.if_archs_missing")
+    if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
+        raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
     if cfg["eval"]["score"] not in ("accuracy", "neg_loss"):
         raise InputError("must be accuracy or neg_loss", file=file, key="eval.score")
     for key in ("data.batch_size", "data.image_size", "schedule.epochs", "checkpoint.every_steps"):

@@ -17,7 +17,6 @@ from pathlib import Path
 import paddle
 
 from ..data import load_dataset
-from ..data.batches import Augment, TrainBatches
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from ..models import build_supernet
@@ -65,11 +64,13 @@ class Trainer:
         self.train_data, self.val_data = data if data is not None else load_dataset(cfg["data"])
         self.model = model if model is not None else build_supernet(cfg, self.train_data.num_classes)
         self.optimizer = build_optimizer(self.model, cfg)
-        self.strategy = strategy if strategy is not None else build_strategy(cfg["strategy"], self.space, cfg["seed"])
+        if strategy is None:
+            strategy = build_strategy(cfg["strategy"], self.space, cfg["seed"], cfg["model"].get("distribution"))
+            strategy.setup(cfg, self.train_data.num_classes)
+        self.strategy = strategy
         self.parallel = DataParallelRun(self.model)
-        aug = cfg["data"]["augment"]
-        self.batches = TrainBatches(self.train_data, cfg["data"]["batch_size"], Augment(**aug), cfg["seed"],
-                                    shard=self.parallel.shard)
+        self.batches = self.train_data.train_batches(cfg["data"]["batch_size"], cfg["data"]["augment"], cfg["seed"],
+                                                     shard=self.parallel.shard)
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
         self.fingerprint = training_fingerprint(cfg)
         self.step = 0
@@ -92,6 +93,13 @@ class Trainer:
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
             print(f"[train] resumed from {self.checkpoint_path} at step {self.step}/{self.total_steps}", flush=True)
             return
+        pretrained = self.cfg["model"].get("pretrained")
+        if pretrained:
+            from ..nn.official_weights import full_network_state, load_official, reorder_by_l1
+
+            state = full_network_state(pretrained, self.cfg["space"])
+            load_official(self.model, reorder_by_l1(state) if self.cfg["model"].get("reorder") else state, str(pretrained))
+            print(f"[train] initialised weights from the full network {pretrained}", flush=True)
         init_from = self.cfg["checkpoint"]["init_from"]
         if init_from:
             state = load_checkpoint(init_from)
@@ -129,6 +137,9 @@ class Trainer:
         self._resume_or_init()
         if self.finished:
             print(f"[train] {self.checkpoint_path} is already finished", flush=True)
+            target = self.cfg["checkpoint"].get("export_full")
+            if target and not Path(target).exists():
+                self._export_full()
             return self.checkpoint_path
         log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
         main = self.parallel.is_main
@@ -165,4 +176,19 @@ class Trainer:
             scalars_log.close()
         if hasattr(self.model, "set_active"):
             self.model.set_active(self.space.largest())
+        self._export_full()
         return self.checkpoint_path
+
+    def _export_full(self) -> None:
+        """``checkpoint.export_full``: the finished largest arch as a state dict in the official layout."""
+        target = self.cfg["checkpoint"].get("export_full")
+        if not (target and self.finished and self.parallel.is_main and hasattr(self.model, "export")):
+            return
+        from ..nn.official_weights import save_official
+
+        was_training = self.model.training
+        self.model.eval()
+        save_official(target, self.model.export(self.space.largest()))
+        if was_training:
+            self.model.train()
+        print(f"[train] wrote the full network in the official layout to {target}", flush=True)

@@ -33,9 +33,12 @@ class SuperBN2D(SuperBatchNorm2D):
     """
 
     def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5,
-                 groups: list[list[int]] | None = None):
+                 groups: list[list[int]] | None = None, frozen: bool = False):
         super().__init__(num_features, momentum=momentum, epsilon=epsilon)
         self._calib = None  # [sum of n * mean, sum of n * var, n] while calibrating
+        # frozen: normalise with the stored (e.g. pretrained) statistics, sliced to the active
+        # width, in training and evaluation alike, never updating them; calibration skips the layer
+        self.frozen = bool(frozen)
         # progressive splitting: one scale/shift per option group (branch 0 = weight/bias);
         # the statistics stay shared, they are recalibrated for every arch anyway
         self.option_groups = groups or []
@@ -61,6 +64,10 @@ class SuperBN2D(SuperBatchNorm2D):
             weight, bias = weight[:channels], bias[:channels]
         if self._calib is not None:
             return self._calibration_forward(input, weight, bias)
+        if self.frozen:
+            mean, variance = (self._mean, self._variance) if full else (self._mean[:channels], self._variance[:channels])
+            return F.batch_norm(input, mean, variance, weight=weight, bias=bias, training=False,
+                                epsilon=self._epsilon, data_format=self._data_format)
         if full or not self.training:
             mean, variance = (self._mean, self._variance) if full else (self._mean[:channels], self._variance[:channels])
             return F.batch_norm(input, mean, variance, weight=weight, bias=bias, training=self.training,
@@ -113,14 +120,15 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
 
     Each :class:`SuperBN2D` gets mean = average over all calibration images and
     pixels of its input, variance = the image-weighted average of the per-batch
-    biased variances (the statistics training normalised with). Forwards run
+    biased variances (the statistics training normalised with). Layers built with
+    ``frozen=True`` keep their statistics (the released 2022 behaviour). Forwards run
     with batch statistics and no gradient; the model's train/eval mode is restored.
 
     Example:
         >>> model.set_active(code)                 # doctest: +SKIP
         >>> calibrate_bn(model, calib_batches)     # doctest: +SKIP
     """
-    layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, SuperBN2D)]
+    layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
     was_training = model.training
     model.eval()
     for layer in layers:

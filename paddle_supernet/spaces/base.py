@@ -184,6 +184,27 @@ class SearchSpace(abc.ABC):
             picks.append(best)
         return [codes[i] for i in sorted(picks, key=lambda i: (sizes[i], codes[i]))]
 
+    def pick_spread(self, codes: Sequence[str], n: int, measure: str = "macs", **variant) -> list[int]:
+        """Indices of ``n`` of ``codes`` at evenly spaced quantiles of ``measure`` (counted with
+        ``variant``, e.g. the small-image ResNet48 actually trained), smallest and largest
+        included; ties in size keep list order. Ascending in size.
+
+        Example:
+            >>> from paddle_supernet.spaces import get_space
+            >>> space = get_space("cvpr21_resnet20")
+            >>> codes = [space.largest(), space.smallest(), space.sample(0)]
+            >>> space.pick_spread(codes, 2)
+            [1, 0]
+        """
+        if measure not in ("macs", "params"):
+            raise InputError(f"unknown measure {measure!r}; choose macs or params")
+        if not 1 <= n <= len(codes):
+            raise InputError(f"cannot pick {n} archs from a list of {len(codes)}")
+        sizes = [getattr(self, measure)(code, **variant) for code in codes]
+        order = sorted(range(len(codes)), key=lambda i: (sizes[i], i))
+        picks = np.round(np.linspace(0, len(codes) - 1, n)).astype(int)
+        return [order[i] for i in picks]
+
     def params(self, code: str, **variant) -> int:
         """Trainable parameters of the stand-alone network (conv, BN affine, linear)."""
         return sum(layer.params for layer in self.layer_specs(code, **variant))

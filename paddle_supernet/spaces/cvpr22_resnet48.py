@@ -55,9 +55,34 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return rounded
 
 
-def width_of(base: int, code: int) -> int:
-    """Channels of a conv with base width ``base`` and width code ``code`` (1-7)."""
-    return make_divisible(base * WIDTH_RATIOS[code - 1])
+def width_of(base: int, code: int, width_scale: float = 1.0) -> int:
+    """Channels of a conv with base width ``base`` and width code ``code`` (1-7).
+
+    ``width_scale`` (small-image variant) scales the base width and the divisor 8
+    alike, so every width is exactly ``width_scale`` times the official one and
+    codes that differ officially still differ (see :func:`check_width_scale`).
+
+    >>> [width_of(64, k, 0.25) for k in range(1, 8)]
+    [16, 16, 14, 14, 12, 12, 12]
+    """
+    divisor = divisor_for(width_scale)
+    return make_divisible(base * width_scale * WIDTH_RATIOS[code - 1], divisor)
+
+
+def divisor_for(width_scale: float) -> int:
+    """The make_divisible divisor at ``width_scale``: ``8 * width_scale``, which must be a whole number >= 1."""
+    divisor = 8 * width_scale
+    if not isinstance(width_scale, (int, float)) or isinstance(width_scale, bool) or divisor < 1 \
+            or abs(divisor - round(divisor)) > 1e-9:
+        raise InputError(f"width_scale {width_scale!r} must make 8 x width_scale a whole number >= 1 "
+                         "(e.g. 0.125, 0.25, 0.5, 1)", key="model.width_scale")
+    return int(round(divisor))
+
+
+def check_width_scale(width_scale: float) -> float:
+    """``width_scale`` if usable (see :func:`divisor_for`), else :class:`InputError`."""
+    divisor_for(width_scale)
+    return float(width_scale)
 
 
 @dataclass(frozen=True)
@@ -96,18 +121,23 @@ class ResNet48Arch:
     def stem_width(self) -> int:
         return width_of(STEM_BASE, self.stem_code)
 
-    def blocks(self) -> list[Block48]:
-        out, cin = [], self.stem_width
+    def stem_channels(self, width_scale: float = 1.0) -> int:
+        return width_of(STEM_BASE, self.stem_code, width_scale)
+
+    def blocks(self, width_scale: float = 1.0) -> list[Block48]:
+        """The active blocks in order, with their widths at ``width_scale``."""
+        out, cin = [], self.stem_channels(width_scale)
         for s, codes in enumerate(self.block_codes):
             for j, (mid_code, out_code) in enumerate(codes):
-                cout = width_of(BASE_WIDTHS[s], out_code)
+                cout = width_of(BASE_WIDTHS[s], out_code, width_scale)
                 stride = STAGE_STRIDES[s] if j == 0 else 1
-                out.append(Block48(s, j, cin, width_of(BASE_WIDTHS[s], mid_code), cout, stride, mid_code, out_code))
+                mid = width_of(BASE_WIDTHS[s], mid_code, width_scale)
+                out.append(Block48(s, j, cin, mid, cout, stride, mid_code, out_code))
                 cin = cout
         return out
 
-    def stage_blocks(self, stage: int) -> list[Block48]:
-        return [b for b in self.blocks() if b.stage == stage]
+    def stage_blocks(self, stage: int, width_scale: float = 1.0) -> list[Block48]:
+        return [b for b in self.blocks(width_scale) if b.stage == stage]
 
 
 @register_space("cvpr22_resnet48")
@@ -219,18 +249,28 @@ class Cvpr22ResNet48(SearchSpace):
         return self.encode(ResNet48Arch(1, tuple(low for low, _ in DEPTH_RANGES), tops[0], stages))
 
     # ---- stand-alone network --------------------------------------------
-    def layer_specs(self, code: str) -> list[LayerSpec]:
-        """Layers of the official stand-alone ResNet48 (stem 7x7/2 + maxpool, BasicBlocks)."""
+    def layer_specs(self, code: str, small_input: bool = False, width_scale: float = 1.0,
+                    image_size: int | None = None) -> list[LayerSpec]:
+        """Layers of the official stand-alone ResNet48 (stem 7x7/2 + maxpool, BasicBlocks).
+
+        The small-image variant (what ``model.small_input`` / ``model.width_scale``
+        build): ``small_input`` replaces the stem by a 3x3 stride-1 conv without
+        max-pool; ``width_scale`` scales every width (see :func:`width_of`);
+        ``image_size`` overrides the input side (default: the space's, else the code's).
+        """
+        check_width_scale(width_scale)
         arch = self.decode(code)
-        hw = self.image_size or arch.image_size
-        hw = _conv_out(hw, 7, 2)
-        stem = arch.stem_width
+        hw = image_size or self.image_size or arch.image_size
+        stem = arch.stem_channels(width_scale)
+        kernel, stride = (3, 1) if small_input else (7, 2)
+        hw = _conv_out(hw, kernel, stride)
         layers = [
-            LayerSpec("conv", "stem.conv", self.in_channels, stem, 7, 2, hw),
+            LayerSpec("conv", "stem.conv", self.in_channels, stem, kernel, stride, hw),
             LayerSpec("bn", "stem.bn", stem, stem),
         ]
-        hw = _conv_out(hw, 3, 2)  # maxpool 3x3 stride 2 padding 1
-        for b in arch.blocks():
+        if not small_input:
+            hw = _conv_out(hw, 3, 2)  # maxpool 3x3 stride 2 padding 1
+        for b in arch.blocks(width_scale):
             hw = _conv_out(hw, 3, b.stride)
             p = f"stages.{b.stage}.{b.index}"
             layers += [
@@ -244,7 +284,7 @@ class Cvpr22ResNet48(SearchSpace):
                     LayerSpec("conv", f"{p}.shortcut.conv", b.cin, b.cout, 1, b.stride, hw),
                     LayerSpec("bn", f"{p}.shortcut.bn", b.cout, b.cout),
                 ]
-        layers.append(LayerSpec("linear", "head", arch.blocks()[-1].cout, self.num_classes))
+        layers.append(LayerSpec("linear", "head", arch.blocks(width_scale)[-1].cout, self.num_classes))
         return layers
 
 

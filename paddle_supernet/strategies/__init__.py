@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ..registry import Registry
 from .base import TrainingStrategy
-from .distill import DistillSandwich
+from .distill import DistillSandwich, TeacherKD
 from .single import FixedArch, UniformSampling
 
 STRATEGIES = Registry("strategy")
-for _name, _cls in (("distill", DistillSandwich), ("uniform", UniformSampling), ("fixed", FixedArch)):
+for _name, _cls in (("distill", DistillSandwich), ("kd", TeacherKD), ("uniform", UniformSampling), ("fixed", FixedArch)):
     STRATEGIES.register(_name)(_cls)
 
 
@@ -25,11 +25,14 @@ def strategy_defaults(name: str | None, file: str | None = None) -> dict:
     return {"name": name, **STRATEGIES.get(name, file=file, key="strategy.name").defaults}
 
 
-def build_strategy(cfg: dict, space, seed: int) -> TrainingStrategy:
-    """Instantiate the strategy named in ``cfg`` with its other keys as parameters."""
+def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None) -> TrainingStrategy:
+    """Instantiate the strategy named in ``cfg`` with its other keys as parameters; its subnets
+    are drawn from ``distribution`` (None: the space's default)."""
     params = {**strategy_defaults(cfg.get("name")), **cfg}
     name = params.pop("name")
-    return STRATEGIES.get(name)(space, seed, **params)
+    strategy = STRATEGIES.get(name)(space, seed, **params)
+    strategy.distribution = distribution
+    return strategy
 
 
 __all__ = ["STRATEGIES", "TrainingStrategy", "build_strategy", "strategy_defaults"]

@@ -20,6 +20,15 @@ def kl_to_teacher(student_logits, teacher_logits):
     return (teacher * (log_teacher - F.log_softmax(student_logits, axis=1))).sum(axis=1).mean()
 
 
+def soft_cross_entropy(student_logits, teacher_logits, temperature: float = 1.0):
+    """``-sum softmax(teacher / T) * log_softmax(student / T)`` averaged over the batch, times T^2
+    (the 2022 baseline's soft-label CE at T = 1). Same gradient as KL to the teacher."""
+    t = float(temperature)
+    target = F.softmax(teacher_logits.detach() / t, axis=1)
+    loss = -(target * F.log_softmax(student_logits / t, axis=1)).sum(axis=1).mean()
+    return loss * (t * t) if t != 1.0 else loss
+
+
 def accuracy(logits, labels) -> float:
     return float((logits.argmax(axis=1) == labels).astype("float32").mean())
 
@@ -31,10 +40,14 @@ class TrainingStrategy:
 
     def __init__(self, space, seed: int):
         self.space, self.seed = space, seed
+        self.distribution = None  # the space's default; set from model.distribution by build_strategy
+
+    def setup(self, run_cfg: dict, num_classes: int) -> None:
+        """Called once by the loop before training (e.g. to load an external teacher)."""
 
     def sample(self, epoch: int, step: int, k: int) -> str:
         """The k-th subnet of a step: identical on every rank and after a resume."""
-        return self.space.sample(self.seed, epoch, step, k)
+        return self.space.sample(self.seed, epoch, step, k, distribution=self.distribution)
 
     def step(self, model: paddle.nn.Layer, images, labels, epoch: int, step: int) -> dict:
         """Forward and backward for one batch; returns scalars to log."""
