@@ -109,3 +109,42 @@ def test_pretrain_then_baseline_then_evaluate(tmp_path):
     Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, out)
     scored = read_arch_file(out, SPACE)
     assert list(scored) == ["arch1", "arch2", "arch3"] and all(0 <= e.acc <= 1 for e in scored.values())
+
+
+def test_evaluate_cli_scores_an_official_list_subset_in_the_test_file_format(tmp_path, cvpr22_archs):
+    from paddle_supernet.cli import main
+    from paddle_supernet.engine.checkpoint import save_checkpoint
+    from paddle_supernet.io.challenge_json import dumps_arch_list, read_arch_file, write_arch_file
+
+    official = read_arch_file(cvpr22_archs)
+    keys = list(official)[:: 15000][:3]
+    archs = tmp_path / "archs.json"
+    write_arch_file(archs, {k: official[k] for k in keys})
+    cfg = tiny_config(R48 + ["data.image_size=8", "data.train_subset=64", "data.val_subset=32",
+                             "eval.calib_images=16", "eval.batch_size=16"])
+    paddle.seed(0)
+    model = ResNet48Supernet(num_classes=10, **SMALL)
+    ckpt = tmp_path / "checkpoint.pdparams"
+    save_checkpoint(ckpt, model, None, {"config": cfg, "space": "cvpr22_resnet48", "num_classes": 10,
+                                        "fingerprint": "", "step": 0, "total_steps": 0, "finished": True})
+    out = tmp_path / "submission.json"
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--archs", str(archs), "--out", str(out)]) == 0
+    scored = read_arch_file(out)
+    assert list(scored) == keys and [e.arch for e in scored.values()] == [official[k].arch for k in keys]
+    assert out.read_text() == dumps_arch_list(scored) and not out.read_text().endswith("\n")
+
+def test_evaluate_cli_refuses_a_2021_list_for_a_2022_checkpoint(tmp_path, capsys):
+    from paddle_supernet.cli import main
+    from paddle_supernet.engine.checkpoint import save_checkpoint
+
+    cfg = tiny_config(R48)
+    paddle.seed(0)
+    ckpt = tmp_path / "checkpoint.pdparams"
+    save_checkpoint(ckpt, ResNet48Supernet(num_classes=10, **SMALL), None,
+                    {"config": cfg, "space": "cvpr22_resnet48", "num_classes": 10})
+    (tmp_path / "r20.json").write_text('{"arch1": {"acc": 0, "arch": "' + "16-" * 19 + '16"}}')
+    argv = ["evaluate", "--checkpoint", str(ckpt), "--archs", str(tmp_path / "r20.json"), "--out", str(tmp_path / "x.json")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "r20.json: arch1:" in err and "must be exactly 52 digits" in err
+    assert not (tmp_path / "x.json").exists()
