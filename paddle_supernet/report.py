@@ -39,32 +39,38 @@ def only_keys(entries: Mapping, keys: Collection[str] | None) -> dict:
     return {key: entry for key, entry in entries.items() if key in wanted}
 
 
-def beyond_size(submission: Mapping, ground_truth: Mapping, space) -> float:
-    """:func:`~paddle_supernet.metrics.partial_pearson` on the shared keys, log params and log MACs held fixed."""
+def beyond_size(submission: Mapping, ground_truth: Mapping, space, variant: Mapping | None = None) -> float:
+    """:func:`~paddle_supernet.metrics.partial_pearson` on the shared keys, log params and log MACs held fixed
+    (counted on the network ``variant`` describes, e.g. the small-image ResNet48)."""
+    variant = dict(variant or {})
     keys = shared_keys(submission, ground_truth)
-    sizes = np.log([[space.params(ground_truth[k].arch), space.macs(ground_truth[k].arch)] for k in keys])
+    sizes = np.log([[space.params(ground_truth[k].arch, **variant), space.macs(ground_truth[k].arch, **variant)]
+                    for k in keys])
     return partial_pearson([submission[k].acc for k in keys], [ground_truth[k].acc for k in keys], sizes)
 
 
 def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
-                num_classes: int | None = None, keys: Collection[str] | None = None) -> tuple[dict, dict]:
+                num_classes: int | None = None, keys: Collection[str] | None = None,
+                variant: Mapping | None = None) -> tuple[dict, dict]:
     """(metrics rows, loaded submissions) for the table: submissions, proxies, ceiling.
 
-    ``keys`` restricts every row to those archs of the ground truth.
+    ``keys`` restricts every row to those archs of the ground truth; ``variant`` counts the
+    proxies on the network actually trained (e.g. ``{"small_input": True, "width_scale": 0.125}``).
     """
+    variant = dict(variant or {})
     space = space_for(space_name, num_classes)
     gt = only_keys(read_arch_file(gt_path, space), keys)
     loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
     rows = {name: {**ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path),
-                   "beyond_size": beyond_size(sub, gt, space)} for name, sub in loaded.items()}
+                   "beyond_size": beyond_size(sub, gt, space, variant)} for name, sub in loaded.items()}
     for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
-        sub = proxy_submission(space, gt, proxy)
-        rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space)}
+        sub = proxy_submission(space, gt, proxy, **variant)
+        rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space, variant)}
     if len(seed_paths) == 2:
         a, b = (read_arch_file(p, space) for p in seed_paths)
         b = only_keys(b, gt)
         rows["seed-to-seed ceiling"] = {**ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1]),
-                                        "beyond_size": beyond_size(a, b, space)}
+                                        "beyond_size": beyond_size(a, b, space, variant)}
     return rows, {**loaded}
 
 
@@ -88,7 +94,8 @@ def scatter_png(path: Path, submission: Mapping, gt: Mapping, title: str) -> Non
     plt.close(fig)
 
 
-def band_keys(gt: Mapping, space, low: float, high: float, measure: str = "macs") -> list[str]:
+def band_keys(gt: Mapping, space, low: float, high: float, measure: str = "macs",
+              variant: Mapping | None = None) -> list[str]:
     """Keys of the archs whose ``measure`` rank lies in the [low, high] quantile band of ``gt``.
 
     Example: ``band_keys(gt, space, 0.25, 0.75)`` is the middle half by MACs,
@@ -96,14 +103,14 @@ def band_keys(gt: Mapping, space, low: float, high: float, measure: str = "macs"
     """
     if not 0.0 <= low < high <= 1.0:
         raise InputError(f"band {low}:{high} must satisfy 0 <= low < high <= 1")
-    ordered = sorted(gt, key=lambda key: (getattr(space, measure)(gt[key].arch), key))
+    ordered = sorted(gt, key=lambda key: (getattr(space, measure)(gt[key].arch, **dict(variant or {})), key))
     last = len(ordered) - 1
     return [key for rank, key in enumerate(ordered) if low * last <= rank <= high * last]
 
 
 def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, str], space_name: str,
                  out_dir: str | Path, num_classes: int | None = None, title: str = "Ranking report",
-                 band: tuple[float, float] | None = None) -> str:
+                 band: tuple[float, float] | None = None, variant: Mapping | None = None) -> str:
     """Write ``report.md`` and ``scatter_<name>.png`` files to ``out_dir``; returns the markdown.
 
     ``band=(low, high)`` adds a second table restricted to the archs in that
@@ -111,12 +118,12 @@ def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, 
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, loaded = report_rows(gt_path, seed_paths, submissions, space_name, num_classes)
+    rows, loaded = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, variant=variant)
     gt = read_arch_file(gt_path)
     lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), ""]
     if band is not None:
-        keys = band_keys(gt, space_for(space_name, num_classes), *band)
-        band_rows, _ = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, keys)
+        keys = band_keys(gt, space_for(space_name, num_classes), *band, variant=variant)
+        band_rows, _ = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, keys, variant)
         lines += [f"Only the {len(keys)} archs whose MACs rank lies in the {band[0]:g}-{band[1]:g} quantile band "
                   "(archs of similar size, where random samples crowd):", "", format_metrics_table(band_rows), ""]
     for name, sub in loaded.items():

@@ -19,14 +19,36 @@ def test_arch_list_regenerates_byte_for_byte(tmp_path):
     assert (tmp_path / "archs.json").read_bytes() == (BENCH / "archs.json").read_bytes()
 
 
-def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log():
-    archs = read_arch_file(BENCH / "archs.json")
-    runs = [json.loads(line) for line in (BENCH / "gt.runs.jsonl").read_text().splitlines()]
+
+
+R48 = BENCH.parent / "fmnist-r48"
+
+
+def test_fmnist_r48_arch_list_regenerates_byte_for_byte(tmp_path, cvpr22_archs):
+    # the command in fmnist-r48/regenerate.sh: sample --from TEST_LIST --n 100 --spread macs
+    # --small-input --width-scale 0.125 --image-size 16
+    space = get_space("cvpr22_resnet48")
+    source = read_arch_file(cvpr22_archs, space)
+    keys = list(source)
+    picks = space.pick_spread([source[k].arch for k in keys], 100, "macs", small_input=True, width_scale=0.125,
+                              image_size=16)
+    write_arch_file(tmp_path / "archs.json", {keys[i]: source[keys[i]] for i in picks})
+    assert (tmp_path / "archs.json").read_bytes() == (R48 / "archs.json").read_bytes()
+    committed = read_arch_file(R48 / "archs.json")
+    assert all(committed[k].arch == source[k].arch for k in committed)  # keys and codes as in the test list
+
+
+@pytest.mark.parametrize("bench", [BENCH, R48], ids=["fmnist-r20", "fmnist-r48"])
+def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log(bench):
+    if not (bench / "gt.json").exists():
+        pytest.skip(f"{bench.name} ground truth not complete yet ({bench.name}/regenerate.sh)")
+    archs = read_arch_file(bench / "archs.json")
+    runs = [json.loads(line) for line in (bench / "gt.runs.jsonl").read_text().splitlines()]
     by_seed = {(r["key"], r["seed"]): r for r in runs}
     assert sorted(by_seed) == sorted((key, seed) for key in archs for seed in (0, 1))
-    gt = read_arch_file(BENCH / "gt.json")
+    gt = read_arch_file(bench / "gt.json")
     for seed in (0, 1):
-        per_seed = read_arch_file(BENCH / f"gt.seed{seed}.json")
+        per_seed = read_arch_file(bench / f"gt.seed{seed}.json")
         assert {k: (e.arch, e.acc) for k, e in per_seed.items()} == \
             {k: (archs[k].arch, by_seed[(k, seed)]["acc"]) for k in archs}
     for key, entry in gt.items():

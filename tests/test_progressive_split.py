@@ -51,7 +51,19 @@ def _outputs(net, x):
     return out
 
 
-@pytest.mark.parametrize("branches", ["halves", "chunks:4", "per_option", {"default": "halves", 13: "per_option"}])
+def test_released_groups_match_the_released_model_for_every_field():
+    from paddle_supernet.spaces.cvpr21_resnet20 import FIELD_CHOICES
+
+    # by hand from the released stage-2 model: branch = (enhanced width - 1) // (max width / 4), 4 -> 5, 8 -> 9
+    table = {16: [[16], [4], [8, 12]],
+             32: [[28, 32], [4], [8, 12, 16], [20, 24]],
+             64: [[52, 56, 60, 64], [4, 8, 12, 16], [20, 24, 28, 32], [36, 40, 44, 48]]}
+    for field, options in enumerate(FIELD_CHOICES):
+        assert partition(options, "released") == table[max(options)], field
+
+
+@pytest.mark.parametrize("branches", ["halves", "chunks:4", "per_option", {"default": "halves", 13: "per_option"},
+                                      {"default": "released", "head": "released"}])
 def test_split_preserves_every_subnet(branches):
     old = _trained_stage1()
     x = paddle.randn([4, 3, 8, 8])
@@ -106,6 +118,28 @@ def test_training_a_subnet_changes_only_its_branches_and_not_the_teacher():
         if b == 0:  # the teacher's branch (largest option) is never used by this subnet
             assert not used
     assert changed > 20
+
+
+def test_classifier_split_trains_only_the_active_head_branch():
+    from paddle_supernet.nn.linear import BranchedSuperLinear
+
+    old = _trained_stage1()
+    net = ResNet20Supernet(num_classes=5, shortcut="official", width_map={4: 5, 8: 9}, activation="prelu",
+                           branches={"default": "none", "head": "released"})
+    net.load_stage(old.state_dict(), "none")
+    assert isinstance(net.head, BranchedSuperLinear) and len(net.head.option_groups) == 4
+    code = "16-16-16-16-16-16-16-32-32-32-32-32-32-64-64-64-64-64-24-64"  # head input 24: group [20..32]
+    net.set_active(code)
+    net.train()
+    before = [net.head.branch_affine(g[0])[0].numpy().copy() for g in net.head.option_groups]
+    opt = paddle.optimizer.SGD(0.5, parameters=[p for p in net.parameters() if not p.stop_gradient])
+    paddle.nn.functional.cross_entropy(net(paddle.randn([6, 3, 8, 8])), paddle.randint(0, 5, [6])).backward()
+    opt.step()
+    after = [net.head.branch_affine(g[0])[0].numpy() for g in net.head.option_groups]
+    active = net.head.branch_of[24]
+    assert active == 2
+    for b in range(4):
+        assert np.array_equal(before[b], after[b]) == (b != active), b
 
 
 def test_split_must_refine_the_previous_stage():

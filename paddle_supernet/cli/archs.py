@@ -24,9 +24,7 @@ def add_commands(sub) -> None:
     p.add_argument("--from", dest="from_list", metavar="ARCH_LIST",
                    help="pick the archs from this challenge arch list (keys and codes kept) at evenly spaced "
                         "quantiles of --spread (default macs), instead of sampling")
-    p.add_argument("--small-input", action="store_true", help="count the small-image ResNet48 (cvpr22_resnet48)")
-    p.add_argument("--width-scale", type=float, help="count ResNet48 at this width scale (cvpr22_resnet48)")
-    p.add_argument("--image-size", type=int, help="count at this input side (cvpr22_resnet48)")
+    _resnet48_args(p)
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_sample)
 
@@ -36,6 +34,7 @@ def add_commands(sub) -> None:
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--width-map", help="count the options-enhanced network, e.g. 4:5,8:9 (cvpr21_resnet20)")
     p.add_argument("--prelu", action="store_true", help="count one PReLU slope per block (cvpr21_resnet20)")
+    _resnet48_args(p)
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_proxy)
 
@@ -57,6 +56,7 @@ def add_commands(sub) -> None:
     p.add_argument("--title", default="Ranking report")
     p.add_argument("--band", metavar="LOW:HIGH",
                    help="add a table restricted to this MACs-rank quantile band, e.g. 0.25:0.75")
+    _resnet48_args(p)
     p.set_defaults(run=run_report)
 
     p = sub.add_parser("noise", help="seed noise of a ground truth: sigma_seed, sigma_arch, seed-to-seed agreement")
@@ -68,6 +68,12 @@ def add_commands(sub) -> None:
     p.add_argument("--archs", help="reference arch list the union must cover exactly")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_merge)
+
+
+def _resnet48_args(p) -> None:
+    p.add_argument("--small-input", action="store_true", help="count the small-image ResNet48 (cvpr22_resnet48)")
+    p.add_argument("--width-scale", type=float, help="count ResNet48 at this width scale (cvpr22_resnet48)")
+    p.add_argument("--image-size", type=int, help="count at this input side (cvpr22_resnet48)")
 
 
 def _resnet48_variant(args) -> dict:
@@ -105,6 +111,7 @@ def run_proxy(args) -> int:
     variant = {"width_map": parse_width_map(args.width_map)} if args.width_map else {}
     if args.prelu:
         variant["prelu"] = True
+    variant.update(_resnet48_variant(args))
     write_arch_file(args.out, proxy_submission(space, archs, args.proxy, **variant))
     print(f"wrote {args.proxy} proxy scores for {len(archs)} archs to {args.out}")
     return 0
@@ -145,7 +152,8 @@ def run_report(args) -> int:
     from ..report import write_report
 
     print(write_report(args.gt, args.seeds, named_paths(args.submission), args.space, args.out_dir,
-                       args.num_classes, args.title, parse_band(args.band) if args.band else None))
+                       args.num_classes, args.title, parse_band(args.band) if args.band else None,
+                       _resnet48_variant(args)))
     return 0
 
 

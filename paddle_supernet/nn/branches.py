@@ -9,7 +9,14 @@ weights. A partition is given per layer by a scheme:
 - ``halves``: two contiguous groups, e.g. [4, 8] and [12, 16] (the paper's stage 2);
 - ``chunks:N``: N contiguous groups of near-equal size (the released code used up to 4);
 - ``per_option``: one group per option (stage 3);
+- ``released``: the released stage-2 model's groups: option ``o`` of a layer whose
+  largest option is ``M`` goes to group ``(m(o) - 1) // (M / 4)``, ``m`` being the
+  released options enhancement (4 -> 5, 8 -> 9); e.g. {4}, {8, 12}, {16} for 16 and
+  {4}, {8, 12, 16}, {20, 24}, {28, 32} for 32;
 - an explicit list of lists that partitions the options exactly.
+
+The classifier (input width = field 18) splits only when ``model.branches`` names it:
+``{default: released, head: released}``.
 
 Example:
     >>> partition([4, 8, 12, 16], "halves")
@@ -25,6 +32,11 @@ import numpy as np
 
 from ..errors import InputError
 
+#: the options enhancement the released 2021 stage-2/3 models always applied
+RELEASED_OE = {4: 5, 8: 9}
+#: the ``model.branches`` key of the classifier (split by its input width, field 18)
+HEAD_KEY = "head"
+
 
 def partition(options: Sequence[int], scheme) -> list[list[int]]:
     """Groups of ``options`` under ``scheme``, the group with the largest option first."""
@@ -33,6 +45,12 @@ def partition(options: Sequence[int], scheme) -> list[list[int]]:
         groups = [options]
     elif scheme == "per_option":
         groups = [[o] for o in options]
+    elif scheme == "released":
+        width = max(options) // 4
+        by_group: dict[int, list[int]] = {}
+        for option in options:
+            by_group.setdefault((RELEASED_OE.get(option, option) - 1) // width, []).append(option)
+        groups = list(by_group.values())
     elif scheme == "halves":
         groups = _chunks(options, 2)
     elif isinstance(scheme, str) and scheme.startswith("chunks:"):
@@ -59,8 +77,13 @@ def _chunks(options: list[int], n: int) -> list[list[int]]:
     return [list(map(int, chunk)) for chunk in np.array_split(np.array(options), n)]
 
 
-def scheme_for(branches, field: int):
-    """The scheme of one field from ``model.branches``: a scheme for all, or ``{field: scheme, default: scheme}``."""
+def scheme_for(branches, field):
+    """The scheme of one field from ``model.branches``: a scheme for all, or ``{field: scheme, default: scheme}``.
+
+    ``field`` ``"head"`` is the classifier: it splits only when the mapping names it.
+    """
+    if field == HEAD_KEY:
+        return branches.get(HEAD_KEY, "none") if isinstance(branches, Mapping) else "none"
     if isinstance(branches, Mapping):
         for key in (field, str(field), "default"):
             if key in branches:

@@ -22,13 +22,13 @@ from typing import Mapping
 
 import paddle
 import paddle.nn as nn
-from paddleslim.nas.ofa.layers import SuperLinear
 
 from ..errors import InputError
 from ..spaces.cvpr21_resnet20 import FIELD_CHOICES, SHORTCUT_POLICIES, Cvpr21ResNet20
 from .batchnorm import SuperBN2D
-from .branches import partition, refinement_sources, scheme_for
+from .branches import HEAD_KEY, partition, refinement_sources, scheme_for
 from .conv import BranchedSuperConv2D
+from .linear import BranchedSuperLinear
 
 ACTIVATIONS = ("relu", "prelu")
 
@@ -57,9 +57,13 @@ class _BuiltWidths:
         return max(self(option) for option in FIELD_CHOICES[field])
 
 
-def field_groups(branches, field: int) -> list[list[int]] | None:
-    """Option groups of arch field ``field`` under ``model.branches`` (None: one shared weight)."""
-    groups = partition(FIELD_CHOICES[field], scheme_for(branches, field))
+HEAD_FIELD = 18  # the classifier's input width
+
+
+def field_groups(branches, field: int, key=None) -> list[list[int]] | None:
+    """Option groups of arch field ``field`` under ``model.branches`` (None: one shared weight);
+    ``key`` is the branches key when it is not the field number (``"head"``: the classifier)."""
+    groups = partition(FIELD_CHOICES[field], scheme_for(branches, field if key is None else key))
     return groups if len(groups) > 1 else None
 
 
@@ -68,7 +72,7 @@ def _conv_bn(cin: int, cout: int, kernel: int, stride: int, field: int, branches
     groups = field_groups(branches, field)
     conv = BranchedSuperConv2D(cin, cout, kernel, stride, groups)
     bn = SuperBN2D(cout, groups=groups)
-    conv.field = bn.field = field
+    conv.field = bn.field = conv.branch_key = bn.branch_key = field
     return conv, bn
 
 
@@ -120,7 +124,8 @@ class ResNet20Supernet(nn.Layer):
             for k in range(1, 10)
         ])
         self.pool = nn.AdaptiveAvgPool2D(1)
-        self.head = SuperLinear(top(18), num_classes, candidate_config={})
+        self.head = BranchedSuperLinear(top(HEAD_FIELD), num_classes, field_groups(branches, HEAD_FIELD, HEAD_KEY))
+        self.head.field, self.head.branch_key = HEAD_FIELD, HEAD_KEY
         self._active = None
         self.set_active(self.space.largest())
 
@@ -140,7 +145,7 @@ class ResNet20Supernet(nn.Layer):
         x = self.relu(self.stem_bn(self.stem_conv(x, channel=c[0], option=o[0]), option=o[0]))
         for k, block in enumerate(self.blocks, start=1):
             x = block(x, o[2 * k - 1], c[2 * k - 1], o[2 * k], c[2 * k])
-        return self.head(paddle.flatten(self.pool(x), 1))
+        return self.head(paddle.flatten(self.pool(x), 1), option=o[HEAD_FIELD])
 
     def load_stage(self, state: dict, previous_branches) -> None:
         """Load a previous stage's weights (saved with ``previous_branches``) into this model's branches.
@@ -150,12 +155,14 @@ class ResNet20Supernet(nn.Layer):
         """
         new_state = dict(state)
         for name, layer in self.named_sublayers():
-            if not isinstance(layer, (BranchedSuperConv2D, SuperBN2D)):
+            if not isinstance(layer, (BranchedSuperConv2D, SuperBN2D, BranchedSuperLinear)):
                 continue
-            old_groups = partition(FIELD_CHOICES[layer.field], scheme_for(previous_branches, layer.field))
+            old_groups = partition(FIELD_CHOICES[layer.field], scheme_for(previous_branches, layer.branch_key))
             new_groups = layer.option_groups or [sorted(FIELD_CHOICES[layer.field])]
             sources = refinement_sources(old_groups, new_groups)
-            pairs = [("weight", "extra_weights")] + ([("bias", "extra_biases")] if isinstance(layer, SuperBN2D) else [])
+            pairs = [("weight", "extra_weights")]
+            if isinstance(layer, (SuperBN2D, BranchedSuperLinear)):
+                pairs.append(("bias", "extra_biases"))
             for base, extra in pairs:
                 key = lambda b: f"{name}.{base}" if b == 0 else f"{name}.{extra}.{b - 1}"  # noqa: E731
                 copies = {b: state[key(src)] for b, src in enumerate(sources)}
@@ -182,9 +189,9 @@ class ResNet20Supernet(nn.Layer):
                     _copy_bn(plain.shortcut_bn, sup.shortcut_bn, o[2 * k])
                 if self.activation == "prelu":
                     plain.act.set_state_dict(sup.act.state_dict())
-            w = self.head.weight
-            net.head.weight.set_value(w[: net.head.weight.shape[0]].numpy())
-            net.head.bias.set_value(self.head.bias.numpy())
+            weight, bias = self.head.branch_affine(o[HEAD_FIELD])
+            net.head.weight.set_value(weight[: net.head.weight.shape[0]].numpy())
+            net.head.bias.set_value(bias.numpy())
         net.train() if self.training else net.eval()  # Paddle 2.6: train() takes no mode
         return net
 

@@ -1,0 +1,46 @@
+"""PaddleSlim's SuperLinear with optional weight branches (the 2021 released classifier split).
+
+Branch 0 is the layer's own ``weight``/``bias`` and runs through PaddleSlim's
+forward; branches 1.. are extra copies chosen by the arch option of the
+classifier's input width.
+
+Example:
+    >>> fc = BranchedSuperLinear(64, 100, groups=[[52, 56, 60, 64], [4, 8, 12, 16]])  # doctest: +SKIP
+    >>> y = fc(x, option=8)   # branch 1, the leading input features of x            # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import paddle
+import paddle.nn.functional as F
+from paddleslim.nas.ofa.layers import SuperLinear
+
+from .branches import branch_of
+
+
+class BranchedSuperLinear(SuperLinear):
+    """Linear layer with elastic input width and one weight/bias copy per option group."""
+
+    def __init__(self, cin: int, cout: int, groups: list[list[int]] | None = None):
+        super().__init__(cin, cout, candidate_config={})
+        self.option_groups = groups or []
+        self.branch_of = branch_of(self.option_groups) if groups else {}
+        copy = paddle.nn.initializer.Assign
+        self.extra_weights = paddle.nn.ParameterList([
+            self.create_parameter(self.weight.shape, default_initializer=copy(self.weight.numpy()))
+            for _ in self.option_groups[1:]])
+        self.extra_biases = paddle.nn.ParameterList([
+            self.create_parameter(self.bias.shape, is_bias=True, default_initializer=copy(self.bias.numpy()))
+            for _ in self.option_groups[1:]])
+
+    def branch_affine(self, option: int | None):
+        """(weight, bias) of the branch serving ``option``."""
+        branch = self.branch_of.get(option, 0)
+        if branch == 0:
+            return self.weight, self.bias
+        return self.extra_weights[branch - 1], self.extra_biases[branch - 1]
+
+    def forward(self, input, option=None):
+        if self.branch_of.get(option, 0) == 0:
+            return super().forward(input)
+        weight, bias = self.branch_affine(option)
+        return F.linear(input, weight[: int(input.shape[-1])], bias)
