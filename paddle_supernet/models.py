@@ -24,20 +24,25 @@ def _resnet20(model_cfg: dict, num_classes: int):
     _refuse_foreign(model_cfg, _R48_ONLY, "cvpr21_resnet20")
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
                             width_map=model_cfg.get("width_map"), activation=model_cfg["activation"],
-                            branches=model_cfg.get("branches", "none"))
+                            branches=model_cfg.get("branches", "none"), prelu_init=model_cfg.get("prelu_init", 0.25))
 
 
 @STANDALONE.register("cvpr21_resnet20")
 def _resnet20_standalone(code: str, model_cfg: dict, num_classes: int):
+    """The official network: options enhancement, PReLU and branches are supernet-only and refused,
+    so a supernet stage's config never silently trains a non-official "ground truth"."""
     from .nn.resnet20 import StandaloneResNet20
 
-    return StandaloneResNet20(code, num_classes=num_classes, shortcut="official",
-                              width_map=model_cfg.get("width_map"), activation=model_cfg["activation"])
+    for key, official in (("width_map", None), ("activation", "relu"), ("branches", "none")):
+        if model_cfg.get(key) not in (official, {} if official is None else official):
+            raise InputError(f"is {model_cfg[key]!r}, a supernet-only option: the stand-alone (ground-truth) network "
+                             f"is the official one; use a recipe without it", key=f"model.{key}")
+    return StandaloneResNet20(code, num_classes=num_classes, shortcut="official")
 
 
 _R48_ONLY = {"small_input": False, "width_scale": 1.0, "distribution": None, "bn_stats": "batch", "pretrained": None,
              "reorder": False}
-_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none"}
+_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none", "prelu_init": 0.25}
 
 
 def _refuse_foreign(model_cfg: dict, foreign: dict, space: str) -> None:

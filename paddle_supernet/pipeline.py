@@ -82,11 +82,12 @@ def load_chain(path: str | Path) -> dict:
                          file=str(path))
     names = []
     for i, stage in enumerate(chain["stages"]):
-        if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", "from_previous"}:
-            raise InputError("each stage needs 'name' and 'config' (and may set 'from_previous: false')",
-                             file=str(path), key=f"stages[{i}]")
-        if not isinstance(stage.setdefault("from_previous", True), bool):
-            raise InputError("must be true or false", file=str(path), key=f"stages[{i}].from_previous")
+        if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", *STAGE_FLAGS}:
+            raise InputError("each stage needs 'name' and 'config' (and may set 'from_previous: false', "
+                             "'same_seed: true')", file=str(path), key=f"stages[{i}]")
+        for flag, default in STAGE_FLAGS.items():
+            if not isinstance(stage.setdefault(flag, default), bool):
+                raise InputError("must be true or false", file=str(path), key=f"stages[{i}].{flag}")
         stage["config"] = str(path.parent / stage["config"])
         names.append(stage["name"])
     unknown = set(chain.get("evaluate") or []) - set(names)
@@ -96,6 +97,22 @@ def load_chain(path: str | Path) -> dict:
     chain.setdefault("name", path.stem)
     chain["evaluate"] = list(chain.get("evaluate") or [])
     return chain
+
+
+#: optional per-stage flags of a chain file and their defaults
+STAGE_FLAGS = {"from_previous": True, "same_seed": False}
+#: stage i of a chain trains with seed + SEED_STRIDE * i (unless it says same_seed: true)
+SEED_STRIDE = 1000
+
+
+def stage_seed(seed: int, index: int) -> int:
+    """The seed stage ``index`` (0-based) of a chain trains with, so that a stage does not replay
+    the previous stage's batches and subnets.
+
+    >>> [stage_seed(1, i) for i in range(3)]
+    [1, 1001, 2001]
+    """
+    return seed + SEED_STRIDE * index
 
 
 def is_chain(data) -> bool:
@@ -108,19 +125,23 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     for the evaluated stages.
 
     A stage starts from the previous stage's checkpoint unless it says ``from_previous: false``
-    (e.g. a 2022 supernet stage that starts from the pretrained full network its config names).
+    (e.g. a 2022 supernet stage that starts from the pretrained full network its config names),
+    and stage i trains with seed ``seed + 1000 * i`` (:func:`stage_seed`) unless it says
+    ``same_seed: true``.
     """
-    from .engine.config import load_config
+    from .engine.config import load_config, merge_config
 
     chain = load_chain(chain_path)
     root = Path(run_root or Path("runs") / chain["name"])
     previous = None
     results = {}
-    for stage in chain["stages"]:
+    for index, stage in enumerate(chain["stages"]):
         stage_overrides = list(overrides or [])
         if previous is not None and stage["from_previous"]:
             stage_overrides.append(f"checkpoint.init_from={previous}")
         cfg = load_config(stage["config"], stage_overrides)
+        if not stage["same_seed"] and index:
+            cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
         run_dir = root / stage["name"]
         print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
         trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=stage["name"] in chain["evaluate"])

@@ -76,7 +76,10 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
     """Train every (arch, seed) not yet in the runs log, then write the result files. Returns mean accuracies."""
     from .engine.progress import Progress
 
+    from .models import build_standalone
+
     out = Path(out)
+    build_standalone(cfg, next(iter(arch_list.values())).arch, 10, 0)  # refuses supernet-only options up front
     log = ResultLog(runs_log_path(out))
     done = {}
     for number, row in enumerate(log.rows(), start=1):

@@ -95,3 +95,17 @@ def test_bad_chain_file(tmp_path):
     (tmp_path / "c.yaml").write_text("name: x\nstages:\n  - {name: a, config: a.yaml}\nevaluate: [b]\n")
     with pytest.raises(InputError, match=r"c.yaml: evaluate: .*unknown: \['b'\]"):
         load_chain(tmp_path / "c.yaml")
+
+
+def test_chain_stages_train_with_distinct_derived_seeds(tmp_path):
+    from paddle_supernet.pipeline import run_chain
+
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
+    (tmp_path / "chain.yaml").write_text(
+        "name: tiny\nstages:\n  - {name: a, config: s0.yaml}\n  - {name: b, config: s0.yaml}\n"
+        "  - {name: c, config: s0.yaml, same_seed: true}\n")
+    overrides = [o for o in TINY + ["schedule.epochs=1", "seed=3"] if not o.startswith("strategy.")]
+    run_chain(tmp_path / "chain.yaml", overrides, tmp_path / "runs")
+    seeds = [load_checkpoint(tmp_path / "runs" / n / "checkpoint.pdparams")["meta"]["config"]["seed"] for n in "abc"]
+    assert seeds == [3, 1003, 3]

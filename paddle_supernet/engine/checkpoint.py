@@ -47,14 +47,19 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 
 def restore_model(model, state: dict, path: str) -> None:
     """Load ``state['model']`` into ``model``, refusing missing or mis-shaped weights."""
-    model_state = state["model"]
+    check_state_matches(model, state["model"], path)
+    model.set_state_dict(state["model"])
+
+
+def check_state_matches(model, state, file: str | None = None) -> None:
+    """Every weight of ``model`` in ``state`` with its exact shape, nothing else: :class:`InputError`
+    naming the key (and both shapes) otherwise, before anything is loaded."""
     own = model.state_dict()
-    missing = [k for k in own if k not in model_state]
-    extra = [k for k in model_state if k not in own]
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
     if missing or extra:
-        raise InputError(f"weights do not match the model (missing {missing[:3]}, unexpected {extra[:3]})", file=path)
+        raise InputError(f"weights do not match the model (missing {missing[:3]}, unexpected {extra[:3]})", file=file)
     for key, value in own.items():
-        if list(value.shape) != list(model_state[key].shape):
-            raise InputError(f"shape {list(model_state[key].shape)} does not match the model's {list(value.shape)}",
-                             file=path, key=key)
-    model.set_state_dict(model_state)
+        if list(value.shape) != list(state[key].shape):
+            raise InputError(f"shape {list(state[key].shape)} does not match the model's {list(value.shape)}",
+                             file=file, key=key)

@@ -30,6 +30,7 @@ DEFAULTS: dict = {
         "shortcut": "projection",   # supernet shortcut policy: projection (2021 winners) or official
         "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
         "activation": "relu",        # after each residual add: relu or prelu
+        "prelu_init": 0.25,          # initial PReLU slope (also when a PReLU stage starts from a ReLU checkpoint)
         "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, or per field
         # 2022 (cvpr22_resnet48) only:
         "small_input": False,        # 3x3 stride-1 stem without max-pool (small images)
@@ -207,7 +208,8 @@ def validate_config(cfg: dict, file: str) -> None:
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
     if cfg["eval"]["score"] not in ("accuracy", "neg_loss"):
         raise InputError("must be accuracy or neg_loss", file=file, key="eval.score")
-    for key in ("data.batch_size", "data.image_size", "schedule.epochs", "checkpoint.every_steps"):
+    for key in ("data.batch_size", "data.image_size", "schedule.epochs", "checkpoint.every_steps", "eval.calib_images",
+                "eval.calib_batch_size", "eval.batch_size"):
         section, name = key.split(".")
         value = cfg[section][name]
         if not isinstance(value, int) or value < 1:

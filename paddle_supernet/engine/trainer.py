@@ -113,17 +113,26 @@ class Trainer:
         """Weights of a previous stage; a changed ``model.branches`` splits them (progressive training)."""
         old_model = state["meta"]["config"]["model"]
         new_model = self.cfg["model"]
-        # branches may be split and options enhancement may start from a base pretraining (the
-        # largest widths, hence every parameter shape, are the same); the network itself may not change
+        if state["meta"].get("num_classes") != self.train_data.num_classes:
+            raise InputError(f"was trained for {state['meta'].get('num_classes')} classes, this data has "
+                             f"{self.train_data.num_classes}", file=path, key="checkpoint.init_from")
+        # branches may be split, options enhancement may start from a base pretraining (the largest
+        # widths, hence every parameter shape, are the same) and a PReLU stage may start from a ReLU
+        # checkpoint (the released pipeline; slopes start at model.prelu_init); nothing else may change
+        weights = dict(state["model"])
         for key in ("shortcut", "activation"):
-            if old_model.get(key) != new_model[key]:
-                raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
-                                 file=path)
+            if old_model.get(key) == new_model[key]:
+                continue
+            if key == "activation" and old_model.get(key) == "relu" and new_model[key] == "prelu":
+                weights.update({k: v for k, v in self.model.state_dict().items() if k.endswith(".act._weight")})
+                continue
+            raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
+                             file=path)
         old_branches = old_model.get("branches", "none")
         if old_branches != new_model["branches"]:
-            self.model.load_stage(state["model"], old_branches)
+            self.model.load_stage(weights, old_branches)
         else:
-            restore_model(self.model, state, path)
+            restore_model(self.model, {"model": weights}, path)
 
     def save(self) -> None:
         if self.checkpoint_path is not None and self.parallel.is_main:

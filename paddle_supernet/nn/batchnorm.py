@@ -129,6 +129,7 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
         >>> calibrate_bn(model, calib_batches)     # doctest: +SKIP
     """
     layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
+    seen = 0
     was_training = model.training
     model.eval()
     for layer in layers:
@@ -137,6 +138,10 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
         with paddle.no_grad():
             for images in batches:
                 model(images)
+                seen += 1
+        if layers and not seen:
+            raise ValueError("calibrate_bn got no calibration batches: the BN statistics would silently stay "
+                             "the running averages (set eval.calib_images >= 1)")
     finally:
         for layer in layers:
             layer.end_calibration()

@@ -40,8 +40,8 @@ def _check_options(shortcut: str, activation: str) -> None:
         raise InputError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
-def _block_activation(activation: str) -> nn.Layer:
-    return nn.PReLU(num_parameters=1, init=0.25) if activation == "prelu" else nn.ReLU()
+def _block_activation(activation: str, prelu_init: float = 0.25) -> nn.Layer:
+    return nn.PReLU(num_parameters=1, init=prelu_init) if activation == "prelu" else nn.ReLU()
 
 
 class _BuiltWidths:
@@ -80,7 +80,7 @@ class SuperBlock(nn.Layer):
     """BasicBlock whose conv widths (and weight branches) come from the forward call."""
 
     def __init__(self, index: int, cin: int, mid: int, cout: int, stride: int, shortcut: str, activation: str,
-                 branches="none"):
+                 branches="none", prelu_init: float = 0.25):
         super().__init__()
         self.index, self.stride, self.shortcut_policy = index, stride, shortcut
         self.first_of_stage = (index - 1) % 3 == 0
@@ -89,7 +89,7 @@ class SuperBlock(nn.Layer):
         self.conv2, self.bn2 = _conv_bn(mid, cout, 3, 1, out_field, branches)
         self.shortcut_conv, self.shortcut_bn = _conv_bn(cin, cout, 1, stride, out_field, branches)
         self.relu = nn.ReLU()
-        self.act = _block_activation(activation)
+        self.act = _block_activation(activation, prelu_init)
 
     def uses_projection(self, cin: int, cout: int) -> bool:
         return self.shortcut_policy == "projection" or self.first_of_stage or cin != cout
@@ -108,7 +108,8 @@ class ResNet20Supernet(nn.Layer):
     space_name = "cvpr21_resnet20"
 
     def __init__(self, num_classes: int = 100, in_channels: int = 3, shortcut: str = "projection",
-                 width_map: Mapping[int, int] | None = None, activation: str = "relu", branches="none"):
+                 width_map: Mapping[int, int] | None = None, activation: str = "relu", branches="none",
+                 prelu_init: float = 0.25):
         super().__init__()
         _check_options(shortcut, activation)
         self.space = Cvpr21ResNet20(num_classes=num_classes, in_channels=in_channels)
@@ -120,7 +121,7 @@ class ResNet20Supernet(nn.Layer):
         self.relu = nn.ReLU()
         self.blocks = nn.LayerList([
             SuperBlock(k, top(2 * k - 2), top(2 * k - 1), top(2 * k), 2 if k in (4, 7) else 1, shortcut, activation,
-                       branches)
+                       branches, prelu_init)
             for k in range(1, 10)
         ])
         self.pool = nn.AdaptiveAvgPool2D(1)
@@ -169,6 +170,9 @@ class ResNet20Supernet(nn.Layer):
                 for b in range(len(old_groups)):
                     new_state.pop(key(b), None)
                 new_state.update({key(b): value for b, value in copies.items()})
+        from ..engine.checkpoint import check_state_matches
+
+        check_state_matches(self, new_state)
         self.set_state_dict(new_state)
 
     def export(self, code: str | None = None) -> "StandaloneResNet20":

@@ -1,0 +1,92 @@
+"""2021 port made faithful: ground truth is always the official network, ReLU -> PReLU stages,
+safety of calibration and stage initialisation, and the shipped configs' resolved hyper-parameters."""
+from pathlib import Path
+
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet.engine.checkpoint import load_checkpoint
+from paddle_supernet.engine.config import load_config
+from paddle_supernet.engine.trainer import Trainer
+from paddle_supernet.errors import InputError
+from paddle_supernet.io.challenge_json import arch_list_from_codes
+from paddle_supernet.nn.batchnorm import calibrate_bn
+from paddle_supernet.nn.resnet20 import ResNet20Supernet
+from paddle_supernet.spaces import get_space
+from paddle_supernet.standalone import run_standalone
+
+from helpers import synthetic_data, tiny_config
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "cvpr21"
+SPACE = get_space("cvpr21_resnet20")
+
+
+def test_standalone_refuses_a_prelu_oe_supernet_config(tmp_path):
+    cfg = load_config(CONFIGS / "stage1_prl_oe.yaml")
+    archs = arch_list_from_codes([SPACE.smallest()])
+    with pytest.raises(InputError, match=r"model.width_map: is \{4: 5, 8: 9\}, a supernet-only option"):
+        run_standalone(cfg, archs, tmp_path / "gt.json", [0])
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_calibration_without_images_is_refused():
+    with pytest.raises(InputError, match="eval.calib_images: must be a positive integer, got 0"):
+        load_config(None, ["eval.calib_images=0"])
+    net = ResNet20Supernet(num_classes=4)
+    with pytest.raises(ValueError, match="no calibration batches"):
+        calibrate_bn(net, [])
+
+
+def test_prelu_stage_starts_from_a_relu_checkpoint_with_its_configured_slopes(tmp_path):
+    data = synthetic_data()
+    relu = tiny_config(["strategy={name: fixed}", "schedule.epochs=1"])
+    ckpt = Trainer(relu, tmp_path / "pre", data=data).fit()
+    stage1 = tiny_config(["model.activation=prelu", "model.prelu_init=0.1", f"checkpoint.init_from={ckpt}"])
+    trainer = Trainer(stage1, tmp_path / "s1", data=data)
+    trainer._resume_or_init()
+    old = load_checkpoint(ckpt)["model"]
+    new = trainer.model.state_dict()
+    slopes = [k for k in new if k.endswith(".act._weight")]
+    assert len(slopes) == 9 and all(float(new[k].numpy().ravel()[0]) == pytest.approx(0.1) for k in slopes)
+    assert all(np.array_equal(new[k].numpy(), old[k].numpy()) for k in old)
+
+
+def test_stage_from_an_incompatible_checkpoint_is_refused(tmp_path):
+    data = synthetic_data(classes=4)
+    ckpt = Trainer(tiny_config(["strategy={name: fixed}", "schedule.epochs=1"]), tmp_path / "a", data=data).fit()
+    other = synthetic_data(classes=3)
+    with pytest.raises(InputError, match=r"checkpoint.init_from: was trained for 4 classes, this data has 3"):
+        Trainer(tiny_config([f"checkpoint.init_from={ckpt}"]), tmp_path / "b", data=other).fit()
+    r48 = tiny_config([f"checkpoint.init_from={ckpt}", "space=cvpr22_resnet48", "model.small_input=true",
+                       "model.width_scale=0.125"])
+    with pytest.raises(InputError, match="checkpoint is for space 'cvpr21_resnet20', config says 'cvpr22_resnet48'"):
+        Trainer(r48, tmp_path / "d", data=data).fit()
+
+
+# the resolved hyper-parameters of every shipped 2021 recipe: a silent change of a _base_ shows here
+PINNED = {
+    # name: (lr, epochs, warmup_steps, strategy, k, alpha, branches, activation, width_map)
+    "pretrain_largest": (0.1, 300, 0, "fixed", None, None, "none", "relu", None),
+    "pretrain_largest_prelu": (0.1, 300, 0, "fixed", None, None, "none", "prelu", None),
+    "stage1_base": (0.01, 300, 0, "distill", 8, 0.8, "none", "relu", None),
+    "stage1_oe": (0.01, 300, 0, "distill", 8, 0.8, "none", "relu", {4: 5, 8: 9}),
+    "stage1_prl_oe": (0.01, 300, 0, "distill", 8, 0.8, "none", "prelu", {4: 5, 8: 9}),
+    "stage2_base": (0.001, 300, 0, "distill", 8, 0.8, "halves", "relu", None),
+    "stage2_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "halves", "prelu", {4: 5, 8: 9}),
+    "stage2_prl_oe_code": (0.001, 300, 0, "distill", 8, 0.8, {"default": "released", "head": "released"}, "prelu",
+                           {4: 5, 8: 9}),
+    "stage3_base": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "relu", None),
+    "stage3_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
+    "stage3_prl_oe_code": (0.001, 100, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_shipped_2021_recipes_resolve_to_the_pinned_hyper_parameters(name):
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    s, m = cfg["strategy"], cfg["model"]
+    got = (cfg["optimizer"]["lr"], cfg["schedule"]["epochs"], cfg["schedule"]["warmup_steps"], s["name"], s.get("k"),
+           s.get("alpha"), m["branches"], m["activation"], m["width_map"])
+    assert got == PINNED[name]
+    assert (cfg["optimizer"]["momentum"], cfg["optimizer"]["weight_decay"], cfg["data"]["batch_size"]) == (0.9, 5e-4, 128)
