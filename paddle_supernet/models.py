@@ -24,7 +24,9 @@ def _resnet20(model_cfg: dict, num_classes: int):
     _refuse_foreign(model_cfg, _R48_ONLY, "cvpr21_resnet20")
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
                             width_map=model_cfg.get("width_map"), activation=model_cfg["activation"],
-                            branches=model_cfg.get("branches", "none"), prelu_init=model_cfg.get("prelu_init", 0.25))
+                            branches=model_cfg.get("branches", "none"), prelu_init=model_cfg.get("prelu_init", 0.25),
+                            teacher_weights=model_cfg.get("teacher_weights", "shared"),
+                            freeze_teacher=model_cfg.get("freeze_teacher", False))
 
 
 @STANDALONE.register("cvpr21_resnet20")
@@ -42,7 +44,8 @@ def _resnet20_standalone(code: str, model_cfg: dict, num_classes: int):
 
 _R48_ONLY = {"small_input": False, "width_scale": 1.0, "distribution": None, "bn_stats": "batch", "pretrained": None,
              "reorder": False}
-_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none", "prelu_init": 0.25}
+_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none", "prelu_init": 0.25,
+             "teacher_weights": "shared", "freeze_teacher": False}
 
 
 def _refuse_foreign(model_cfg: dict, foreign: dict, space: str) -> None:

@@ -67,6 +67,7 @@ def test_stage_from_an_incompatible_checkpoint_is_refused(tmp_path):
 # the resolved hyper-parameters of every shipped 2021 recipe: a silent change of a _base_ shows here
 PINNED = {
     # name: (lr, epochs, warmup_steps, strategy, k, alpha, branches, activation, width_map)
+    # plus, for the released-code stages, (teacher_weights, freeze_teacher, teacher_ce) in RELEASED
     "pretrain_largest": (0.1, 300, 0, "fixed", None, None, "none", "relu", None),
     "pretrain_largest_prelu": (0.1, 300, 0, "fixed", None, None, "none", "prelu", None),
     "stage1_base": (0.01, 300, 0, "distill", 8, 0.8, "none", "relu", None),
@@ -74,12 +75,15 @@ PINNED = {
     "stage1_prl_oe": (0.01, 300, 0, "distill", 8, 0.8, "none", "prelu", {4: 5, 8: 9}),
     "stage2_base": (0.001, 300, 0, "distill", 8, 0.8, "halves", "relu", None),
     "stage2_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "halves", "prelu", {4: 5, 8: 9}),
-    "stage2_prl_oe_code": (0.001, 300, 0, "distill", 8, 0.8, {"default": "released", "head": "released"}, "prelu",
+    "stage2_prl_oe_code": (0.001, 300, 0, "distill", 8, 1.0, {"default": "released", "head": "released"}, "prelu",
                            {4: 5, 8: 9}),
     "stage3_base": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "relu", None),
     "stage3_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
     "stage3_prl_oe_code": (0.001, 100, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
+    "stage3_prl_oe_code_frozen": (0.001, 100, 0, "distill", 8, 1.0, "per_option", "prelu", {4: 5, 8: 9}),
 }
+RELEASED = {"stage2_prl_oe_code": ("separate", True, False), "stage3_prl_oe_code": ("separate", False, True),
+            "stage3_prl_oe_code_frozen": ("separate", True, False)}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -89,4 +93,61 @@ def test_shipped_2021_recipes_resolve_to_the_pinned_hyper_parameters(name):
     got = (cfg["optimizer"]["lr"], cfg["schedule"]["epochs"], cfg["schedule"]["warmup_steps"], s["name"], s.get("k"),
            s.get("alpha"), m["branches"], m["activation"], m["width_map"])
     assert got == PINNED[name]
+    assert (m["teacher_weights"], m["freeze_teacher"], s.get("teacher_ce", True)) == RELEASED.get(name, ("shared", False, True))
     assert (cfg["optimizer"]["momentum"], cfg["optimizer"]["weight_decay"], cfg["data"]["batch_size"]) == (0.9, 5e-4, 128)
+
+
+def _split_stage1(teacher_weights="separate", freeze=False, branches="released"):
+    paddle.seed(0)
+    old = ResNet20Supernet(num_classes=5, width_map={4: 5, 8: 9}, activation="prelu")
+    new = ResNet20Supernet(num_classes=5, width_map={4: 5, 8: 9}, activation="prelu",
+                           branches={"default": branches, "head": branches}, teacher_weights=teacher_weights,
+                           freeze_teacher=freeze)
+    new.load_stage(old.state_dict(), "none")
+    return old, new
+
+
+def test_separate_teacher_split_keeps_teacher_and_subnets():
+    old, new = _split_stage1()
+    x = paddle.randn([4, 3, 8, 8])
+    for net in (old, new):
+        net.eval()
+    for code in [SPACE.largest(), SPACE.smallest(), SPACE.sample(3)]:
+        old.set_active(code)
+        for teacher in (False, True):
+            new.set_active(code, teacher=teacher)
+            np.testing.assert_array_equal(new(x).numpy(), old(x).numpy())
+    assert new.stem_conv.branch_of[16] == 1 and len(new.stem_conv.extra_weights) == 3  # teacher + 3 groups
+
+
+def test_frozen_teacher_does_not_move_and_the_largest_student_uses_its_own_branch(tmp_path):
+    data = synthetic_data(classes=5)
+    cfg = tiny_config(["model.width_map={4: 5, 8: 9}", "model.activation=prelu",
+                       "model.branches={default: released, head: released}", "model.teacher_weights=separate",
+                       "model.freeze_teacher=true", "strategy={name: distill, k: 2, alpha: 1.0, teacher_ce: false}",
+                       "optimizer.weight_decay=0.01", "schedule.epochs=1"])
+    trainer = Trainer(cfg, tmp_path / "s2", data=data)
+    layers = trainer.model._branched_layers()
+    teacher_before = [layer.weight.numpy().copy() for layer in layers]
+    trainer.fit()  # real optimizer: momentum + L2 decay, several steps
+    for layer, before in zip(layers, teacher_before):
+        np.testing.assert_array_equal(layer.weight.numpy(), before)
+    net = trainer.model
+    net.set_active(SPACE.largest())  # a student at the largest options
+    net.train()
+    student = {id(layer): layer.branch_weight(16 if layer.field <= 6 else 32 if layer.field <= 12 else 64).numpy().copy()
+               for layer in net.sublayers() if hasattr(layer, "branch_weight")}
+    opt = paddle.optimizer.Momentum(0.5, parameters=[p for p in net.parameters() if not p.stop_gradient],
+                                    weight_decay=0.01)
+    paddle.nn.functional.cross_entropy(net(paddle.randn([6, 3, 8, 8])), paddle.randint(0, 5, [6])).backward()
+    opt.step()
+    for layer in net.sublayers():
+        if hasattr(layer, "branch_weight"):
+            assert layer.weight.stop_gradient  # the teacher's branch 0 is outside the optimizer
+            top = 16 if layer.field <= 6 else 32 if layer.field <= 12 else 64
+            assert not np.array_equal(layer.branch_weight(top).numpy(), student[id(layer)])
+
+
+def test_frozen_teacher_needs_separate_weights():
+    with pytest.raises(InputError, match="model.freeze_teacher: a frozen teacher needs its own weights"):
+        ResNet20Supernet(num_classes=5, freeze_teacher=True)

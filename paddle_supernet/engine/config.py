@@ -31,7 +31,9 @@ DEFAULTS: dict = {
         "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
         "activation": "relu",        # after each residual add: relu or prelu
         "prelu_init": 0.25,          # initial PReLU slope (also when a PReLU stage starts from a ReLU checkpoint)
-        "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, or per field
+        "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, released, or per field
+        "teacher_weights": "shared",  # shared (teacher = the top group's branch) or separate (its own main weights)
+        "freeze_teacher": False,     # separate teacher weights get no gradient, momentum or decay
         # 2022 (cvpr22_resnet48) only:
         "small_input": False,        # 3x3 stride-1 stem without max-pool (small images)
         "width_scale": 1.0,          # every width x this, make_divisible divisor 8 x this (must be whole)

@@ -128,9 +128,9 @@ class Trainer:
                 continue
             raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
                              file=path)
-        old_branches = old_model.get("branches", "none")
-        if old_branches != new_model["branches"]:
-            self.model.load_stage(weights, old_branches)
+        old_branches, old_teacher = old_model.get("branches", "none"), old_model.get("teacher_weights", "shared")
+        if old_branches != new_model["branches"] or old_teacher != new_model.get("teacher_weights", "shared"):
+            self.model.load_stage(weights, old_branches, old_teacher)
         else:
             restore_model(self.model, {"model": weights}, path)
 

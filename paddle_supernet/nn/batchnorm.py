@@ -19,7 +19,7 @@ import paddle
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperBatchNorm2D
 
-from .branches import branch_of
+from .branches import branch_layout, copies_of
 
 
 class SuperBN2D(SuperBatchNorm2D):
@@ -33,7 +33,7 @@ class SuperBN2D(SuperBatchNorm2D):
     """
 
     def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5,
-                 groups: list[list[int]] | None = None, frozen: bool = False):
+                 groups: list[list[int]] | None = None, frozen: bool = False, separate_teacher: bool = False):
         super().__init__(num_features, momentum=momentum, epsilon=epsilon)
         self._calib = None  # [sum of n * mean, sum of n * var, n] while calibrating
         # frozen: normalise with the stored (e.g. pretrained) statistics, sliced to the active
@@ -41,14 +41,9 @@ class SuperBN2D(SuperBatchNorm2D):
         self.frozen = bool(frozen)
         # progressive splitting: one scale/shift per option group (branch 0 = weight/bias);
         # the statistics stay shared, they are recalibrated for every arch anyway
-        self.option_groups = groups or []
-        self.branch_of = branch_of(self.option_groups) if groups else {}
-        copy = paddle.nn.initializer.Assign
-        self.extra_weights = paddle.nn.ParameterList([
-            self.create_parameter([num_features], default_initializer=copy(self.weight.numpy())) for _ in self.option_groups[1:]])
-        self.extra_biases = paddle.nn.ParameterList([
-            self.create_parameter([num_features], is_bias=True, default_initializer=copy(self.bias.numpy()))
-            for _ in self.option_groups[1:]])
+        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
+        self.extra_weights = copies_of(self, self.weight, extra)
+        self.extra_biases = copies_of(self, self.bias, extra, is_bias=True)
 
     def branch_affine(self, option: int | None):
         branch = self.branch_of.get(option, 0)

@@ -97,6 +97,34 @@ def branch_of(groups: list[list[int]]) -> dict[int, int]:
     return {option: b for b, group in enumerate(groups) for option in group}
 
 
+def branch_layout(groups: list[list[int]] | None, separate_teacher: bool = False):
+    """``(option_groups, option -> branch, extra copies)`` of a branched layer.
+
+    Shared teacher (default): branch 0, the layer's own weight, serves the group holding the
+    largest option (and the teacher). Separate teacher (the released stages 2-3): branch 0
+    serves only the teacher (option ``None``) and group ``b`` gets branch ``b + 1``.
+
+    >>> branch_layout([[16], [4, 8, 12]], separate_teacher=True)
+    ([[16], [4, 8, 12]], {16: 1, 4: 2, 8: 2, 12: 2}, 2)
+    >>> branch_layout([[4, 8]])
+    ([], {}, 0)
+    """
+    groups = list(groups or [])
+    if len(groups) <= 1 and not separate_teacher:
+        return [], {}, 0
+    offset = int(bool(separate_teacher))
+    return groups, {o: b + offset for b, group in enumerate(groups) for o in group}, len(groups) - 1 + offset
+
+
+def copies_of(layer, tensor, count: int, is_bias: bool = False):
+    """A ParameterList of ``count`` trainable copies of ``tensor`` created on ``layer``."""
+    import paddle
+
+    init = paddle.nn.initializer.Assign(tensor.numpy())
+    return paddle.nn.ParameterList([layer.create_parameter(tensor.shape, is_bias=is_bias, default_initializer=init)
+                                    for _ in range(count)])
+
+
 def refinement_sources(old_groups: list[list[int]], new_groups: list[list[int]]) -> list[int]:
     """For each new branch, the old branch it starts as a copy of; the new partition must refine the old."""
     old = branch_of(old_groups)

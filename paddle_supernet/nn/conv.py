@@ -9,24 +9,20 @@ Example:
 """
 from __future__ import annotations
 
-import paddle
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperConv2D
 
-from .branches import branch_of
+from .branches import branch_layout, copies_of
 
 
 class BranchedSuperConv2D(SuperConv2D):
     """No-bias conv with elastic output width and one weight copy per option group."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: list[list[int]] | None = None):
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: list[list[int]] | None = None,
+                 separate_teacher: bool = False):
         super().__init__(cin, cout, kernel, candidate_config={}, stride=stride, padding=kernel // 2, bias_attr=False)
-        self.option_groups = groups or []
-        self.branch_of = branch_of(self.option_groups) if groups else {}
-        self.extra_weights = paddle.nn.ParameterList([
-            self.create_parameter(self.weight.shape, default_initializer=paddle.nn.initializer.Assign(self.weight.numpy()))
-            for _ in self.option_groups[1:]
-        ])
+        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
+        self.extra_weights = copies_of(self, self.weight, extra)
 
     def branch_weight(self, option: int | None):
         branch = self.branch_of.get(option, 0)

@@ -10,27 +10,20 @@ Example:
 """
 from __future__ import annotations
 
-import paddle
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperLinear
 
-from .branches import branch_of
+from .branches import branch_layout, copies_of
 
 
 class BranchedSuperLinear(SuperLinear):
     """Linear layer with elastic input width and one weight/bias copy per option group."""
 
-    def __init__(self, cin: int, cout: int, groups: list[list[int]] | None = None):
+    def __init__(self, cin: int, cout: int, groups: list[list[int]] | None = None, separate_teacher: bool = False):
         super().__init__(cin, cout, candidate_config={})
-        self.option_groups = groups or []
-        self.branch_of = branch_of(self.option_groups) if groups else {}
-        copy = paddle.nn.initializer.Assign
-        self.extra_weights = paddle.nn.ParameterList([
-            self.create_parameter(self.weight.shape, default_initializer=copy(self.weight.numpy()))
-            for _ in self.option_groups[1:]])
-        self.extra_biases = paddle.nn.ParameterList([
-            self.create_parameter(self.bias.shape, is_bias=True, default_initializer=copy(self.bias.numpy()))
-            for _ in self.option_groups[1:]])
+        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
+        self.extra_weights = copies_of(self, self.weight, extra)
+        self.extra_biases = copies_of(self, self.bias, extra, is_bias=True)
 
     def branch_affine(self, option: int | None):
         """(weight, bias) of the branch serving ``option``."""

@@ -26,7 +26,7 @@ import paddle.nn as nn
 from ..errors import InputError
 from ..spaces.cvpr21_resnet20 import FIELD_CHOICES, SHORTCUT_POLICIES, Cvpr21ResNet20
 from .batchnorm import SuperBN2D
-from .branches import HEAD_KEY, partition, refinement_sources, scheme_for
+from .branches import HEAD_KEY, branch_layout, partition, refinement_sources, scheme_for
 from .conv import BranchedSuperConv2D
 from .linear import BranchedSuperLinear
 
@@ -60,18 +60,20 @@ class _BuiltWidths:
 HEAD_FIELD = 18  # the classifier's input width
 
 
-def field_groups(branches, field: int, key=None) -> list[list[int]] | None:
-    """Option groups of arch field ``field`` under ``model.branches`` (None: one shared weight);
+TEACHER_WEIGHTS = ("shared", "separate")
+
+
+def field_groups(branches, field: int, key=None) -> list[list[int]]:
+    """Option groups of arch field ``field`` under ``model.branches`` (one group: one shared weight);
     ``key`` is the branches key when it is not the field number (``"head"``: the classifier)."""
-    groups = partition(FIELD_CHOICES[field], scheme_for(branches, field if key is None else key))
-    return groups if len(groups) > 1 else None
+    return partition(FIELD_CHOICES[field], scheme_for(branches, field if key is None else key))
 
 
-def _conv_bn(cin: int, cout: int, kernel: int, stride: int, field: int, branches):
+def _conv_bn(cin: int, cout: int, kernel: int, stride: int, field: int, branches, separate: bool):
     """A searchable conv and its BN, both serving arch field ``field``."""
     groups = field_groups(branches, field)
-    conv = BranchedSuperConv2D(cin, cout, kernel, stride, groups)
-    bn = SuperBN2D(cout, groups=groups)
+    conv = BranchedSuperConv2D(cin, cout, kernel, stride, groups, separate_teacher=separate)
+    bn = SuperBN2D(cout, groups=groups, separate_teacher=separate)
     conv.field = bn.field = conv.branch_key = bn.branch_key = field
     return conv, bn
 
@@ -80,14 +82,14 @@ class SuperBlock(nn.Layer):
     """BasicBlock whose conv widths (and weight branches) come from the forward call."""
 
     def __init__(self, index: int, cin: int, mid: int, cout: int, stride: int, shortcut: str, activation: str,
-                 branches="none", prelu_init: float = 0.25):
+                 branches="none", prelu_init: float = 0.25, separate: bool = False):
         super().__init__()
         self.index, self.stride, self.shortcut_policy = index, stride, shortcut
         self.first_of_stage = (index - 1) % 3 == 0
         mid_field, out_field = 2 * index - 1, 2 * index
-        self.conv1, self.bn1 = _conv_bn(cin, mid, 3, stride, mid_field, branches)
-        self.conv2, self.bn2 = _conv_bn(mid, cout, 3, 1, out_field, branches)
-        self.shortcut_conv, self.shortcut_bn = _conv_bn(cin, cout, 1, stride, out_field, branches)
+        self.conv1, self.bn1 = _conv_bn(cin, mid, 3, stride, mid_field, branches, separate)
+        self.conv2, self.bn2 = _conv_bn(mid, cout, 3, 1, out_field, branches, separate)
+        self.shortcut_conv, self.shortcut_bn = _conv_bn(cin, cout, 1, stride, out_field, branches, separate)
         self.relu = nn.ReLU()
         self.act = _block_activation(activation, prelu_init)
 
@@ -109,35 +111,57 @@ class ResNet20Supernet(nn.Layer):
 
     def __init__(self, num_classes: int = 100, in_channels: int = 3, shortcut: str = "projection",
                  width_map: Mapping[int, int] | None = None, activation: str = "relu", branches="none",
-                 prelu_init: float = 0.25):
+                 prelu_init: float = 0.25, teacher_weights: str = "shared", freeze_teacher: bool = False):
         super().__init__()
         _check_options(shortcut, activation)
+        if teacher_weights not in TEACHER_WEIGHTS:
+            raise InputError(f"must be one of {', '.join(TEACHER_WEIGHTS)}, got {teacher_weights!r}",
+                             key="model.teacher_weights")
+        if freeze_teacher and teacher_weights != "separate":
+            raise InputError("a frozen teacher needs its own weights (model.teacher_weights: separate); with shared "
+                             "weights the students train the teacher's weights", key="model.freeze_teacher")
+        self.teacher_weights, self.freeze_teacher = teacher_weights, bool(freeze_teacher)
+        separate = teacher_weights == "separate"
         self.space = Cvpr21ResNet20(num_classes=num_classes, in_channels=in_channels)
         self.num_classes, self.in_channels = num_classes, in_channels
         self.shortcut, self.activation, self.branches = shortcut, activation, branches
         self.built = _BuiltWidths(width_map)
         top = self.built.max_of
-        self.stem_conv, self.stem_bn = _conv_bn(in_channels, top(0), 3, 1, 0, branches)
+        self.stem_conv, self.stem_bn = _conv_bn(in_channels, top(0), 3, 1, 0, branches, separate)
         self.relu = nn.ReLU()
         self.blocks = nn.LayerList([
             SuperBlock(k, top(2 * k - 2), top(2 * k - 1), top(2 * k), 2 if k in (4, 7) else 1, shortcut, activation,
-                       branches, prelu_init)
+                       branches, prelu_init, separate)
             for k in range(1, 10)
         ])
         self.pool = nn.AdaptiveAvgPool2D(1)
-        self.head = BranchedSuperLinear(top(HEAD_FIELD), num_classes, field_groups(branches, HEAD_FIELD, HEAD_KEY))
+        self.head = BranchedSuperLinear(top(HEAD_FIELD), num_classes, field_groups(branches, HEAD_FIELD, HEAD_KEY),
+                                        separate_teacher=separate)
         self.head.field, self.head.branch_key = HEAD_FIELD, HEAD_KEY
+        if self.freeze_teacher:  # the teacher's own weights: no gradient, no momentum or decay
+            for layer in self._branched_layers():
+                for p in (layer.weight, getattr(layer, "bias", None)):
+                    if p is not None:
+                        p.stop_gradient = True
         self._active = None
         self.set_active(self.space.largest())
+
+    def _branched_layers(self):
+        return [layer for layer in self.sublayers() if isinstance(layer, (BranchedSuperConv2D, SuperBN2D,
+                                                                          BranchedSuperLinear))]
 
     @property
     def active_code(self) -> str:
         return self._active_code
 
-    def set_active(self, code: str) -> None:
-        """Select every layer's width from ``code`` (validated; :class:`InputError` if outside the space)."""
+    def set_active(self, code: str, teacher: bool = False) -> None:
+        """Select every layer's width from ``code`` (validated; :class:`InputError` if outside the space).
+
+        ``teacher``: run on the teacher's weights (branch 0 of every layer; with
+        ``teacher_weights: separate`` those no student uses).
+        """
         arch = self.space.decode(code)
-        self._options = arch.fields
+        self._options = [None] * len(arch.fields) if teacher else arch.fields
         self._active = [self.built(c) for c in arch.fields]
         self._active_code = code
 
@@ -148,30 +172,40 @@ class ResNet20Supernet(nn.Layer):
             x = block(x, o[2 * k - 1], c[2 * k - 1], o[2 * k], c[2 * k])
         return self.head(paddle.flatten(self.pool(x), 1), option=o[HEAD_FIELD])
 
-    def load_stage(self, state: dict, previous_branches) -> None:
-        """Load a previous stage's weights (saved with ``previous_branches``) into this model's branches.
+    def load_stage(self, state: dict, previous_branches, previous_teacher_weights: str = "shared") -> None:
+        """Load a previous stage's weights (saved with ``previous_branches`` and
+        ``previous_teacher_weights``) into this model's branches.
 
-        Each branch starts as a copy of the previous stage's branch that served its options, so
-        right after the split every subnet computes exactly what it computed before.
+        Each student branch starts as a copy of the previous stage's branch that served its
+        options, and a separate teacher branch as a copy of the previous teacher's, so right
+        after the split every subnet (and the teacher) computes exactly what it computed before.
         """
+        from ..engine.checkpoint import check_state_matches
+
+        old_separate = previous_teacher_weights == "separate"
+        new_separate = self.teacher_weights == "separate"
         new_state = dict(state)
         for name, layer in self.named_sublayers():
             if not isinstance(layer, (BranchedSuperConv2D, SuperBN2D, BranchedSuperLinear)):
                 continue
             old_groups = partition(FIELD_CHOICES[layer.field], scheme_for(previous_branches, layer.branch_key))
-            new_groups = layer.option_groups or [sorted(FIELD_CHOICES[layer.field])]
-            sources = refinement_sources(old_groups, new_groups)
+            new_groups = field_groups(self.branches, layer.field, layer.branch_key)
+            old_layout, _, old_extra = branch_layout(old_groups, old_separate)
+            new_layout = branch_layout(new_groups, new_separate)[0]
+
+            def old_branch(group: int) -> int:
+                return group + old_separate if old_layout else 0
+            from_groups = [old_branch(g) for g in refinement_sources(old_groups, new_groups)]
+            sources = ([0] if new_separate else []) + from_groups if new_layout else from_groups[:1]
             pairs = [("weight", "extra_weights")]
             if isinstance(layer, (SuperBN2D, BranchedSuperLinear)):
                 pairs.append(("bias", "extra_biases"))
             for base, extra in pairs:
                 key = lambda b: f"{name}.{base}" if b == 0 else f"{name}.{extra}.{b - 1}"  # noqa: E731
                 copies = {b: state[key(src)] for b, src in enumerate(sources)}
-                for b in range(len(old_groups)):
+                for b in range(1 + old_extra):
                     new_state.pop(key(b), None)
                 new_state.update({key(b): value for b, value in copies.items()})
-        from ..engine.checkpoint import check_state_matches
-
         check_state_matches(self, new_state)
         self.set_state_dict(new_state)
 

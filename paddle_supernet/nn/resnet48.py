@@ -142,8 +142,9 @@ class ResNet48Supernet(nn.Layer):
     def active_code(self) -> str:
         return self._active_code
 
-    def set_active(self, code: str) -> None:
-        """Select depths and widths from a 52-digit ``code`` (validated; :class:`InputError` if outside the space)."""
+    def set_active(self, code: str, teacher: bool = False) -> None:
+        """Select depths and widths from a 52-digit ``code`` (validated; :class:`InputError` if outside the space).
+        ``teacher`` changes nothing here (one weight per layer)."""
         if not isinstance(code, str) or len(code) != 52:
             raise InputError(f"arch code {code!r} is not a 52-digit cvpr22_resnet48 code "
                              f"(a {len(code.split('-')) if isinstance(code, str) else '?'}-field 2021 code?)")

@@ -32,7 +32,7 @@ class LargestArchTeacher:
         self.code, self.train_ce = code, bool(train_ce)
 
     def logits(self, model, images, labels):
-        model.set_active(self.code)
+        model.set_active(self.code, teacher=True)
         if not self.train_ce:
             with paddle.no_grad():
                 logits = model(images)
