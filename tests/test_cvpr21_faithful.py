@@ -73,6 +73,7 @@ PINNED = {
     "stage1_base": (0.01, 300, 0, "distill", 8, 0.8, "none", "relu", None),
     "stage1_oe": (0.01, 300, 0, "distill", 8, 0.8, "none", "relu", {4: 5, 8: 9}),
     "stage1_prl_oe": (0.01, 300, 0, "distill", 8, 0.8, "none", "prelu", {4: 5, 8: 9}),
+    "stage1_prl_oe_code": (0.01, 300, 0, "distill", 8, 0.8, "none", "prelu", {4: 5, 8: 9}),
     "stage2_base": (0.001, 300, 0, "distill", 8, 0.8, "halves", "relu", None),
     "stage2_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "halves", "prelu", {4: 5, 8: 9}),
     "stage2_prl_oe_code": (0.001, 300, 0, "distill", 8, 1.0, {"default": "released", "head": "released"}, "prelu",
@@ -94,6 +95,7 @@ def test_shipped_2021_recipes_resolve_to_the_pinned_hyper_parameters(name):
            s.get("alpha"), m["branches"], m["activation"], m["width_map"])
     assert got == PINNED[name]
     assert (m["teacher_weights"], m["freeze_teacher"], s.get("teacher_ce", True)) == RELEASED.get(name, ("shared", False, True))
+    assert s.get("look", 0) == (5 if name == "stage1_prl_oe_code" else 0)
     assert (cfg["optimizer"]["momentum"], cfg["optimizer"]["weight_decay"], cfg["data"]["batch_size"]) == (0.9, 5e-4, 128)
 
 

@@ -75,3 +75,56 @@ def test_uniform_sampling_uses_the_local_rng():
 def test_bad_strategy_config(cfg, message):
     with pytest.raises(InputError, match=message):
         build_strategy(cfg, SPACE, 0)
+
+
+def test_look_and_max_recover_backpropagates_the_looked_archs_whose_loss_rose():
+    from paddle_supernet.strategies.base import soft_cross_entropy
+
+    x = paddle.randn([6, 3, 8, 8])
+    y = paddle.to_tensor([0, 1, 2, 3, 0, 1])
+    strategy = build_strategy({"name": "distill", "k": 1, "alpha": 0.8, "look": 3, "max_recover": 2}, SPACE, seed=5)
+
+    def opt_for(net):
+        return paddle.optimizer.SGD(0.5, parameters=[p for p in net.parameters() if not p.stop_gradient])
+
+    net = _fresh()
+    opt = opt_for(net)
+    strategy.step(net, x, y, epoch=0, step=1)
+    opt.step()
+    opt.clear_grad()
+    scalars, again = strategy.after_step(net, x, y, epoch=0, step=1)
+    if again:
+        opt.step()
+
+    ref = _fresh()
+    ref_opt = opt_for(ref)
+    ce = paddle.nn.functional.cross_entropy
+    ref.set_active(SPACE.largest())
+    teacher = ref(x)
+    ce(teacher, y).backward()
+    teacher = teacher.detach()
+    looked = [SPACE.sample(5, 0, 1, 10_000 + i) for i in range(3)]
+    before = []
+    for code in looked:
+        ref.set_active(code)
+        before.append(float(soft_cross_entropy(ref(x), teacher)))
+    ref.set_active(SPACE.sample(5, 0, 1, 0))
+    out = ref(x)
+    (0.2 * ce(out, y) + 0.8 * kl_to_teacher(out, teacher)).backward()
+    ref_opt.step()
+    ref_opt.clear_grad()
+    rose = 0
+    for code, previous in zip(looked, before):
+        ref.set_active(code)
+        loss = soft_cross_entropy(ref(x), teacher)
+        if float(loss) > previous:
+            loss.backward()
+            rose += 1
+            if rose >= 2:
+                break
+    assert rose == 2  # this seed exercises the recovery, capped at max_recover
+    assert scalars["look/recovered"] == rose and again
+    if rose:
+        ref_opt.step()
+    for (name, a), b in zip(net.named_parameters(), ref.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)

@@ -69,6 +69,9 @@ class Trainer:
             strategy.setup(cfg, self.train_data.num_classes)
         self.strategy = strategy
         self.parallel = DataParallelRun(self.model)
+        if getattr(self.strategy, "steps_twice", False) and self.parallel.world > 1:
+            raise InputError("takes a second optimizer step decided by each rank's own loss (strategy.look > 0), "
+                             "which data-parallel ranks would not agree on; run it in one process", key="strategy.look")
         self.batches = self.train_data.train_batches(cfg["data"]["batch_size"], cfg["data"]["augment"], cfg["seed"],
                                                      shard=self.parallel.shard)
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
@@ -170,6 +173,13 @@ class Trainer:
                 with paddle.utils.unique_name.guard():  # accumulators (created at the first step) get
                     self.optimizer.step()               # the same names in every process: resumable
                 self.optimizer.clear_grad()
+                with self.parallel.accumulate() as model:
+                    extra, again = self.strategy.after_step(model, images, labels, epoch, step_in_epoch)
+                if again:  # e.g. the released 2021 "max-recover" step
+                    self.parallel.sync_gradients()
+                    self.optimizer.step()
+                    self.optimizer.clear_grad()
+                scalars.update(extra)
                 self.step += 1
                 if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
                     for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():

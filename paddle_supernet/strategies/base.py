@@ -53,6 +53,14 @@ class TrainingStrategy:
         """Forward and backward for one batch; returns scalars to log."""
         raise NotImplementedError
 
+    #: True when :meth:`after_step` may ask for a second optimizer step (single process only)
+    steps_twice = False
+
+    def after_step(self, model: paddle.nn.Layer, images, labels, epoch: int, step: int) -> tuple[dict, bool]:
+        """Called after the loop's optimizer step: (scalars, whether gradients were accumulated for
+        one more optimizer step). Default: nothing."""
+        return {}, False
+
     @staticmethod
     def _check_reduce(reduce: str) -> str:
         if reduce not in REDUCTIONS:

@@ -17,6 +17,8 @@ Example:
 """
 from __future__ import annotations
 
+import paddle
+
 from ..errors import InputError
 from .base import TrainingStrategy, cross_entropy, kl_to_teacher, soft_cross_entropy
 from .teachers import TEACHERS, build_teacher
@@ -47,6 +49,10 @@ class _TeacherStrategy(TrainingStrategy):
         if self.teacher is None:
             raise RuntimeError("call setup() before step(): the external teacher is not loaded")
         teacher_logits, scalars = self.teacher.logits(model, images, labels)
+        return self._students(model, images, labels, epoch, step, teacher_logits, scalars)
+
+    def _students(self, model, images, labels, epoch, step, teacher_logits, scalars) -> dict:
+        """K sampled subnets against ``teacher_logits``, gradients accumulated."""
         if self.k == 0:
             return scalars
         scale = 1.0 / self.k if self.reduce == "mean" else 1.0
@@ -62,20 +68,65 @@ class _TeacherStrategy(TrainingStrategy):
 
 
 class DistillSandwich(_TeacherStrategy):
-    """2021 Algorithm 1 (see the module docstring); ``teacher_ce``: train the in-place teacher with CE."""
+    """2021 Algorithm 1 (see the module docstring); ``teacher_ce``: train the in-place teacher with CE.
 
-    defaults = {"k": 8, "alpha": 0.8, "reduce": "sum", "teacher_ce": True, "teacher": "largest", "teacher_weights": None}
+    ``look`` > 0 adds the released stage-1 "look / max-recover" step (not in the paper): before
+    the subnets, ``look`` extra uniform archs have their soft-label CE to the teacher measured;
+    after the optimizer step each is measured again, and those whose loss rose (at most
+    ``max_recover``) are back-propagated for one more optimizer step.
+    """
+
+    defaults = {"k": 8, "alpha": 0.8, "reduce": "sum", "teacher_ce": True, "teacher": "largest", "teacher_weights": None,
+                "look": 0, "max_recover": 5}
+    LOOK_STREAM_OFFSET = 10_000  # the look archs' k in the (seed, epoch, step, k) RNG: never a subnet's
 
     def __init__(self, space, seed: int, k: int = 8, alpha: float = 0.8, reduce: str = "sum", teacher_ce: bool = True,
-                 teacher: str = "largest", teacher_weights=None):
+                 teacher: str = "largest", teacher_weights=None, look: int = 0, max_recover: int = 5):
         if not 0.0 <= alpha <= 1.0:
             raise InputError(f"must be in [0, 1], got {alpha}", key="strategy.alpha")
+        for key, value in (("look", look), ("max_recover", max_recover)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InputError(f"must be an integer >= 0, got {value!r}", key=f"strategy.{key}")
         super().__init__(space, seed, k, reduce, teacher, teacher_weights, bool(teacher_ce))
-        self.alpha = float(alpha)
+        self.alpha, self.look, self.max_recover = float(alpha), look, max_recover
+        self.steps_twice = look > 0
+        self._looked = None
 
     def subnet_loss(self, logits, labels, teacher_logits):
         ce, kl = cross_entropy(logits, labels), kl_to_teacher(logits, teacher_logits)
         return (1.0 - self.alpha) * ce + self.alpha * kl, {"loss/subnet_ce": ce, "loss/subnet_kl": kl}
+
+    def _look_losses(self, model, images, codes, teacher_logits, backward_if_above=None):
+        losses, rose = [], 0
+        for i, code in enumerate(codes):
+            model.set_active(code)
+            if backward_if_above is None:
+                with paddle.no_grad():
+                    losses.append(float(soft_cross_entropy(model(images), teacher_logits)))
+                continue
+            loss = soft_cross_entropy(model(images), teacher_logits)
+            if float(loss) > backward_if_above[i]:
+                loss.backward()
+                rose += 1
+                if rose >= self.max_recover:
+                    break
+        return losses if backward_if_above is None else rose
+
+    def step(self, model, images, labels, epoch: int, step: int) -> dict:
+        if not self.look:
+            return super().step(model, images, labels, epoch, step)
+        teacher_logits, scalars = self.teacher.logits(model, images, labels)
+        codes = [self.sample(epoch, step, self.LOOK_STREAM_OFFSET + i) for i in range(self.look)]
+        self._looked = (codes, self._look_losses(model, images, codes, teacher_logits), teacher_logits)
+        return self._students(model, images, labels, epoch, step, teacher_logits, scalars)
+
+    def after_step(self, model, images, labels, epoch: int, step: int):
+        if not self._looked:
+            return {}, False
+        codes, before, teacher_logits = self._looked
+        self._looked = None
+        rose = self._look_losses(model, images, codes, teacher_logits, backward_if_above=before)
+        return {"look/recovered": float(rose)}, rose > 0
 
 
 class TeacherKD(_TeacherStrategy):
