@@ -60,7 +60,8 @@ class Evaluator:
         restore_model(model, state, str(path))
         ev = cfg["eval"]
         val = val.subset(seeded_subset(len(val), ev["val_subset"], cfg["data"]["subset_seed"] + 2))
-        calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"])
+        calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"],
+                                          cfg["data"]["augment"] if ev["calib_augment"] else None)
         return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"])
 
     def score(self, code: str) -> float:

@@ -116,3 +116,56 @@ def test_calibration_subset_is_fixed():
     a, b = calibration_subset(train, 20, seed=1), calibration_subset(train, 20, seed=1)
     np.testing.assert_array_equal(a.images, b.images)
     assert len(a) == 20 and len(calibration_subset(train, 500, seed=1)) == 50
+
+
+def _image():
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, size=(1, 6, 6, 3)).astype(np.uint8)
+
+
+def test_brightness_and_contrast_follow_the_pil_arithmetic():
+    img = _image()
+    out = Augment(brightness=0.1, probability=1.0)(img, np.random.default_rng(3))
+    r = np.random.default_rng(3)
+    r.random(1)
+    factor = r.uniform(0.9, 1.1, 1)[0]
+    # independent: PIL's Brightness blends with black: round(clip(v * f)) in uint8
+    expected = np.clip(np.floor(img[0].astype(np.float64) * factor + 0.5), 0, 255) / 255.0
+    np.testing.assert_allclose(out[0], expected, atol=1 / 255 + 1e-7)
+    out = Augment(contrast=0.1, probability=1.0)(img, np.random.default_rng(4))
+    r = np.random.default_rng(4)
+    r.random(1)
+    factor = r.uniform(0.9, 1.1, 1)[0]
+    grey = img[0].astype(np.float64) @ np.array([299, 587, 114]) / 1000  # ITU-R 601-2 luma, as PIL's "L"
+    mean = int(np.floor(grey).mean() + 0.5)
+    expected = np.clip(np.floor(mean + factor * (img[0].astype(np.float64) - mean) + 0.5), 0, 255) / 255.0
+    np.testing.assert_allclose(out[0], expected, atol=1 / 255 + 1e-7)
+
+
+def test_rotation_is_nearest_neighbour_with_zero_fill_and_runs_last():
+    img = np.zeros((1, 5, 5, 1), np.uint8)
+    img[0, 0, 2, 0] = 200  # top centre
+    aug = Augment(rotation=90.0, flip=True)
+    r = np.random.default_rng(5)
+    r.random(1)  # the flip's draw: a flip leaves the top-centre pixel where it is
+    angle = r.uniform(-90, 90, 1)[0]
+    out = np.round(aug(img, np.random.default_rng(5))[0, :, :, 0] * 255)
+    # independent: flip first (top centre stays put), then rotate about the centre by `angle`
+    # degrees counter-clockwise, nearest neighbour: the bright pixel lands near (2 - 2 cos, 2 - 2 sin)
+    theta = np.deg2rad(angle)
+    row, col = 2 - 2 * np.cos(theta), 2 - 2 * np.sin(theta)
+    bright = np.argwhere(out > 0)
+    assert len(bright) >= 1 and np.all(out[out > 0] == 200)
+    assert np.abs(bright.mean(axis=0) - [row, col]).max() <= 1.0
+    assert out.sum() <= 200 * 2  # nothing but the moved pixel, and zero fill
+
+
+def test_calibration_on_augmented_images_is_an_option():
+    train, _ = synthetic_data(n_train=40)
+    aug = {"crop_padding": 2, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 10.0, "probability": 0.5}
+    clean = np.concatenate([b.numpy() for b in train.calibration_batches(20, 8, seed=1)])
+    a = np.concatenate([b.numpy() for b in train.calibration_batches(20, 8, seed=1, augment=aug)])
+    b = np.concatenate([b.numpy() for b in train.calibration_batches(20, 8, seed=1, augment=aug)])
+    np.testing.assert_array_equal(a, b)  # fixed
+    assert a.shape == clean.shape and not np.array_equal(a, clean)
+    np.testing.assert_array_equal(clean, train.to_input(calibration_subset(train, 20, seed=1).images))

@@ -46,11 +46,19 @@ class ImageArrays:
 
         return fixed_batches(self, batch_size, with_labels)
 
-    def calibration_batches(self, n_images: int, batch_size: int, seed: int) -> list:
-        """A fixed, seeded subset of ``n_images`` images for BN calibration, as ready tensors."""
-        from .batches import calibration_subset, fixed_batches
+    def calibration_batches(self, n_images: int, batch_size: int, seed: int, augment: dict | None = None) -> list:
+        """A fixed, seeded subset of ``n_images`` images for BN calibration, as ready tensors;
+        ``augment`` (the ``data.augment`` options): augmented once, with a fixed seed."""
+        import paddle
 
-        return fixed_batches(calibration_subset(self, n_images, seed), batch_size, with_labels=False)
+        from ..rng import local_rng
+        from .batches import Augment, calibration_subset, fixed_batches
+
+        subset = calibration_subset(self, n_images, seed)
+        if not augment:
+            return fixed_batches(subset, batch_size, with_labels=False)
+        images = Augment(**augment)(subset.images, local_rng(seed, stream=5))
+        return [paddle.to_tensor(self.to_input(images[s:s + batch_size])) for s in range(0, len(images), batch_size)]
 
     def to_input(self, images_uint8_or_float: np.ndarray) -> np.ndarray:
         """uint8 (or float in [0, 1]) NHWC -> normalised float32 NCHW with 3 channels."""

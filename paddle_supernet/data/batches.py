@@ -1,8 +1,8 @@
 """Deterministic batches: the batch at (epoch, step) depends on the seed alone.
 
 That is what lets a killed run resume to exactly the weights of an
-uninterrupted one. Augmentation follows the 2021 challenge recipe: random crop
-with padding, horizontal flip, brightness and contrast (each with p = 0.5),
+uninterrupted one. Augmentation follows the 2021 winner's released code: random
+crop with padding, brightness and contrast (each with p = 0.5), horizontal flip,
 rotation; every part can be switched off in the config.
 
 Example:
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import paddle
-from scipy import ndimage
+from PIL import Image, ImageEnhance
 
 from ..rng import local_rng
 from .arrays import ImageArrays
@@ -25,7 +25,15 @@ AUGMENT_STREAM, SHUFFLE_STREAM = 1, 2
 
 @dataclass
 class Augment:
-    """Batch augmentation on uint8 NHWC images; returns float32 NHWC in [0, 1]."""
+    """Batch augmentation on uint8 NHWC images, as the 2021 winner's released code; float32 NHWC in [0, 1] out.
+
+    Order and arithmetic follow the released transforms: random crop with zero padding;
+    brightness (PIL ``ImageEnhance.Brightness``: times a factor in [1 - b, 1 + b], rounded to
+    uint8) with probability ``probability``; contrast likewise (PIL ``ImageEnhance.Contrast``:
+    blended with the rounded mean of the image's grey level); horizontal flip (p = 0.5);
+    rotation by an angle in [-r, r] degrees, nearest neighbour, zero fill (PIL ``rotate``).
+    Each enabled part draws from ``rng`` in that order; disabled parts draw nothing.
+    """
 
     crop_padding: int = 0
     flip: bool = False
@@ -35,30 +43,35 @@ class Augment:
     probability: float = 0.5
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        x = images.astype(np.float32) / 255.0
+        x = np.array(images, dtype=np.uint8, copy=True)
         n, h, w, _ = x.shape
-        if self.rotation:
-            angles = rng.uniform(-self.rotation, self.rotation, size=n)
-            x = np.stack([ndimage.rotate(img, a, axes=(1, 0), reshape=False, order=1, mode="constant")
-                          for img, a in zip(x, angles)])
         if self.crop_padding:
             p = self.crop_padding
             padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
             dy, dx = rng.integers(0, 2 * p + 1, size=n), rng.integers(0, 2 * p + 1, size=n)
             x = np.stack([padded[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+        for amount, enhance in ((self.brightness, ImageEnhance.Brightness), (self.contrast, ImageEnhance.Contrast)):
+            if amount:
+                apply = rng.random(n) < self.probability
+                factor = rng.uniform(max(0.0, 1 - amount), 1 + amount, n)
+                for i in np.flatnonzero(apply):
+                    x[i] = _from_pil(enhance(_to_pil(x[i])).enhance(float(factor[i])), x[i].shape)
         if self.flip:
             mirror = rng.random(n) < 0.5
             x[mirror] = x[mirror, :, ::-1]
-        if self.brightness:
-            apply = rng.random(n) < self.probability
-            factor = np.where(apply, rng.uniform(1 - self.brightness, 1 + self.brightness, n), 1.0)
-            x = x * factor[:, None, None, None].astype(np.float32)
-        if self.contrast:
-            apply = rng.random(n) < self.probability
-            factor = np.where(apply, rng.uniform(1 - self.contrast, 1 + self.contrast, n), 1.0)[:, None, None, None]
-            gray = x.mean(axis=(1, 2, 3), keepdims=True)
-            x = (x - gray) * factor.astype(np.float32) + gray
-        return np.clip(x, 0.0, 1.0)
+        if self.rotation:
+            angles = rng.uniform(-self.rotation, self.rotation, size=n)
+            for i in range(n):
+                x[i] = _from_pil(_to_pil(x[i]).rotate(float(angles[i]), Image.NEAREST, fillcolor=0), x[i].shape)
+        return x.astype(np.float32) / 255.0
+
+
+def _to_pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(image[..., 0] if image.shape[2] == 1 else image)
+
+
+def _from_pil(image: Image.Image, shape) -> np.ndarray:
+    return np.asarray(image, np.uint8).reshape(shape)
 
 
 class TrainBatches:

@@ -249,9 +249,10 @@ class ImageFolderStream:
                 yield (images, labels) if with_labels else images
         return _Reiterable(make)
 
-    def calibration_batches(self, n_images: int, batch_size: int, seed: int, augment: bool = False) -> list:
-        """A fixed, seeded set of ``n_images`` training images (eval transform unless ``augment``),
-        decoded once and kept as uint8; each pass yields normalised tensors."""
+    def calibration_batches(self, n_images: int, batch_size: int, seed: int, augment=None) -> list:
+        """A fixed, seeded set of ``n_images`` training images (eval transform unless ``augment``
+        is set: then the training transform, drawn once), decoded once and kept as uint8; each
+        pass yields normalised tensors."""
         n = min(n_images, len(self))
         idx = np.sort(local_rng(seed, stream=CALIBRATION_STREAM).permutation(len(self))[:n])
         keys = [(int(i), (seed, 0, 0, int(p)) if augment else None) for p, i in enumerate(idx)]

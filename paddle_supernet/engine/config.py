@@ -72,6 +72,7 @@ DEFAULTS: dict = {
         "sample_seed": 1,
         "score": "accuracy",         # accuracy or neg_loss
         "calib_images": 512,         # fixed, cached BN calibration set (training images, not augmented)
+        "calib_augment": False,      # calibrate on the training augmentation instead (drawn once, fixed)
         "calib_batch_size": 128,
         "batch_size": 500,
         "val_subset": None,          # score on a seeded subset of the validation data
