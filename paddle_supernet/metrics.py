@@ -9,7 +9,6 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 import numpy as np
@@ -52,21 +51,22 @@ def ranking_metrics(submission: Mapping, ground_truth: Mapping, top_fraction: fl
     """Pearson, Spearman, Kendall tau-b and top-10% overlap on the keys both files share.
 
     Both arguments map keys to :class:`~paddle_supernet.io.challenge_json.ArchEntry`.
-    Refuses (``InputError``) a key whose arch code differs between the two, or
-    fewer than 3 shared keys. Returns the metrics plus ``n`` (shared keys).
+    Refuses (``InputError``) a key whose arch code differs between the two, fewer
+    than 3 shared keys, or a side whose shared scores are all equal. Returns the metrics plus ``n`` (shared keys).
     """
     common = shared_keys(submission, ground_truth, submission_name, gt_name)
     if len(common) < 3:
         raise InputError(f"{submission_name} and {gt_name} share {len(common)} keys; at least 3 are needed")
     pred = np.array([float(submission[key].acc) for key in common])
     truth = np.array([float(ground_truth[key].acc) for key in common])
+    for name, values in ((submission_name, pred), (gt_name, truth)):
+        if np.ptp(values) == 0:
+            raise InputError(f"all {len(common)} shared scores are equal ({values[0]:g}): no ranking to compare "
+                             "(an arch list given instead of a submission?)", file=name)
     result = {"n": len(common)}
-    if np.ptp(pred) == 0 or np.ptp(truth) == 0:
-        result.update({name: math.nan for name in METRIC_NAMES[:3]})
-    else:
-        result["pearson"] = float(stats.pearsonr(pred, truth)[0])
-        result["spearman"] = float(stats.spearmanr(pred, truth)[0])
-        result["kendall"] = float(stats.kendalltau(pred, truth)[0])
+    result["pearson"] = float(stats.pearsonr(pred, truth)[0])
+    result["spearman"] = float(stats.spearmanr(pred, truth)[0])
+    result["kendall"] = float(stats.kendalltau(pred, truth)[0])
     result["top10_overlap"] = top_k_overlap(pred, truth, top_fraction)
     return result
 

@@ -100,3 +100,12 @@ def test_written_files_get_the_umask_mode(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o644
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    from paddle_supernet.io.challenge_json import read_arch_file
+
+    path = tmp_path / "dup.json"
+    path.write_text('{"arch1": {"acc": 0, "arch": "a"}, "arch2": {"acc": 1, "arch": "b"}, "arch1": {"acc": 2, "arch": "c"}}')
+    with pytest.raises(InputError, match=r"dup.json: arch1: appears twice in the file"):
+        read_arch_file(path)

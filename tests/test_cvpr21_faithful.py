@@ -153,3 +153,20 @@ def test_frozen_teacher_does_not_move_and_the_largest_student_uses_its_own_branc
 def test_frozen_teacher_needs_separate_weights():
     with pytest.raises(InputError, match="model.freeze_teacher: a frozen teacher needs its own weights"):
         ResNet20Supernet(num_classes=5, freeze_teacher=True)
+
+
+def test_a_student_step_at_the_largest_options_touches_only_its_own_branch():
+    _, net = _split_stage1(freeze=True)
+    net.set_active(SPACE.largest())
+    net.train()
+    layers = [layer for layer in net.sublayers() if hasattr(layer, "extra_weights") and layer.option_groups]
+    before = [[layer.weight.numpy().copy()] + [w.numpy().copy() for w in layer.extra_weights] for layer in layers]
+    opt = paddle.optimizer.Momentum(0.5, momentum=0.9, weight_decay=paddle.regularizer.L2Decay(0.01),
+                                    parameters=[p for p in net.parameters() if not p.stop_gradient])
+    paddle.nn.functional.cross_entropy(net(paddle.randn([6, 3, 8, 8])), paddle.randint(0, 5, [6])).backward()
+    opt.step()
+    for layer, old in zip(layers, before):
+        top = layer.branch_of[max(layer.branch_of)]  # the student branch of the largest option
+        now = [layer.weight.numpy()] + [w.numpy() for w in layer.extra_weights]
+        for b, (x, y) in enumerate(zip(old, now)):
+            assert np.array_equal(x, y) == (b != top), (type(layer).__name__, b, top)

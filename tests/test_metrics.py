@@ -76,3 +76,16 @@ def test_metrics_table_adds_the_beyond_size_column_only_when_present():
     assert "beyond size" not in format_metrics_table({"a": row})
     table = format_metrics_table({"a": {**row, "beyond_size": 0.25}, "b": row})
     assert "| a | 5 | 0.5000 | 0.6000 | 0.7000 | 1.000 | 0.2500 |" in table and table.endswith("| 1.000 | - |")
+
+
+def test_constant_scores_are_refused_not_nan(tmp_path):
+    import json as _json
+
+    from paddle_supernet.cli import main
+
+    codes = ["16-" * 19 + "16", "4-" * 19 + "4", "8-" * 19 + "8"]
+    gt = {f"arch{i + 1}": {"acc": 0.1 * (i + 1), "arch": c} for i, c in enumerate(codes)}
+    flat = {f"arch{i + 1}": {"acc": 0, "arch": c} for i, c in enumerate(codes)}
+    (tmp_path / "gt.json").write_text(_json.dumps(gt))
+    (tmp_path / "list.json").write_text(_json.dumps(flat))
+    assert main(["score", "--submission", str(tmp_path / "list.json"), "--gt", str(tmp_path / "gt.json"), "--json"]) == 2

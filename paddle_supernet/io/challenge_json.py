@@ -62,12 +62,28 @@ def _check_score(value, file, key) -> None:
         raise InputError(f'"acc" must be finite, got {value!r}', file=file, key=key)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list) -> dict:
+    """``object_pairs_hook`` that refuses a key given twice (json would keep the last one silently)."""
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
 def parse_arch_text(text: str, file: str = "<string>", space=None) -> ArchList:
     """Parse the JSON text of an arch list/submission; see :func:`read_arch_file`."""
     if not text.strip():
         raise InputError("file is empty; expected a JSON object {\"arch1\": {\"acc\": ..., \"arch\": ...}, ...}", file=file)
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as err:
+        raise InputError("appears twice in the file; every key must be unique", file=file, key=str(err)) from None
     except ValueError as err:
         raise InputError(f"not valid JSON ({err})", file=file) from None
     if not isinstance(data, dict):
