@@ -51,9 +51,11 @@ def test_changed_config_or_corrupted_checkpoint_is_refused_and_kept(tmp_path):
     Trainer(tiny_config(), tmp_path, data=data).fit(stop_after=3)
     ckpt = tmp_path / "checkpoint.pdparams"
     before = ckpt.read_bytes()
+    config_before = (tmp_path / "config.yaml").read_bytes()
     with pytest.raises(InputError, match="checkpoint.pdparams: was written by a different training config"):
         Trainer(tiny_config(["optimizer.lr=0.2"]), tmp_path, data=data).fit()
     assert ckpt.read_bytes() == before
+    assert (tmp_path / "config.yaml").read_bytes() == config_before  # the run directory is as it was
     ckpt.write_bytes(before[: len(before) // 2])
     with pytest.raises(InputError, match="checkpoint.pdparams: corrupted or unreadable checkpoint"):
         Trainer(tiny_config(), tmp_path, data=data).fit()

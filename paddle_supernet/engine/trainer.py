@@ -143,10 +143,10 @@ class Trainer:
 
     def fit(self, stop_after: int | None = None) -> Path | None:
         """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
+        self._resume_or_init()  # a refused resume raises before anything in the run directory changes
         if self.run_dir is not None and self.parallel.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
-        self._resume_or_init()
         if self.finished:
             print(f"[train] {self.checkpoint_path} is already finished", flush=True)
             target = self.cfg["checkpoint"].get("export_full")
