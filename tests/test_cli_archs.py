@@ -85,3 +85,12 @@ def test_pure_python_core_never_imports_paddle(tmp_path):
             "print(sorted(m for m in ('paddle', 'paddleslim') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip().endswith("[]"), out.stdout + out.stderr
+
+
+def test_version(capsys):
+    from paddle_supernet import __version__
+    from paddle_supernet.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"paddle-supernet {__version__}"

@@ -169,3 +169,19 @@ def test_calibration_on_augmented_images_is_an_option():
     np.testing.assert_array_equal(a, b)  # fixed
     assert a.shape == clean.shape and not np.array_equal(a, clean)
     np.testing.assert_array_equal(clean, train.to_input(calibration_subset(train, 20, seed=1).images))
+
+
+def test_image_folder_val_labels_follow_training_classes(tmp_path):
+    for split, classes in (("train", ("ant", "bee", "cat")), ("val", ("ant", "cat"))):
+        for cls in classes:
+            (tmp_path / split / cls).mkdir(parents=True)
+            Image.new("RGB", (4, 4), (10, 20, 30)).save(tmp_path / split / cls / "0.png")
+    train, val = load_dataset({"name": "image_folder", "root": str(tmp_path), "image_size": 4})
+    assert val.labels.tolist() == [0, 2] and val.num_classes == train.num_classes == 3  # 'cat' stays 2
+    (tmp_path / "val" / "dog").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "val" / "dog" / "0.png")
+    with pytest.raises(InputError, match="class 'dog' is not among the 3 training classes"):
+        load_dataset({"name": "image_folder", "root": str(tmp_path), "image_size": 4})
+    (tmp_path / "train" / "emu").mkdir()
+    with pytest.raises(InputError, match="train/emu: empty class folder"):
+        load_dataset({"name": "image_folder", "root": str(tmp_path), "image_size": 4})

@@ -27,7 +27,10 @@ def _lazy_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="paddle-supernet", description="One-shot NAS supernets on PaddlePaddle.")
+    parser.add_argument("--version", action="version", version=f"paddle-supernet {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in _COMMAND_MODULES + _lazy_modules():
         module.add_commands(sub)

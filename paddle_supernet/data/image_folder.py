@@ -1,4 +1,5 @@
-"""Users' own data: ``root/<split>/<class name>/<image>`` (PNG, JPEG, BMP), classes sorted by name.
+"""Users' own data: ``root/<split>/<class name>/<image>`` (PNG, JPEG, BMP), labelled through the
+sorted training class folders (see :mod:`paddle_supernet.data.folders`).
 
 Images are converted to RGB, resized to ``image_size`` and held in memory,
 which suits small and medium sets (ImageNet needs a streaming loader).
@@ -11,12 +12,11 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
-
-_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
+from .folders import list_classes, list_images
 
 
 def load_image_folder(split: str, root: str | None, image_size: int = 32, classes: list[str] | None = None):
-    """Load ``root/split``; ``classes`` fixes the label order (default: sorted folder names)."""
+    """Load ``root/split``; labels index ``classes`` (default: the sorted training class folders) by name."""
     from .arrays import ImageArrays
 
     if not root:
@@ -24,21 +24,14 @@ def load_image_folder(split: str, root: str | None, image_size: int = 32, classe
     folder = Path(root) / split
     if not folder.is_dir():
         raise InputError(f"folder not found (expected {folder}/<class>/<image>)", file=str(folder))
-    classes = classes or sorted(p.name for p in folder.iterdir() if p.is_dir())
-    if not classes:
-        raise InputError("no class folders", file=str(folder))
-    images, labels = [], []
-    for label, name in enumerate(classes):
-        for path in sorted((folder / name).iterdir()) if (folder / name).is_dir() else []:
-            if path.suffix.lower() not in _SUFFIXES:
-                continue
-            try:
-                with Image.open(path) as img:
-                    img = img.convert("RGB").resize((image_size, image_size), Image.BILINEAR)
-                    images.append(np.asarray(img, np.uint8))
-            except (UnidentifiedImageError, OSError) as err:
-                raise InputError(f"cannot read image ({err})", file=str(path)) from None
-            labels.append(label)
-    if not images:
-        raise InputError("no images found", file=str(folder))
-    return ImageArrays(np.stack(images), np.asarray(labels, np.int64), num_classes=len(classes))
+    train_folder = Path(root) / "train"
+    known = classes or list_classes(train_folder if train_folder.is_dir() else folder)
+    paths, labels = list_images(folder, list_classes(folder), known)
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                images.append(np.asarray(img.convert("RGB").resize((image_size, image_size), Image.BILINEAR), np.uint8))
+        except (UnidentifiedImageError, OSError) as err:
+            raise InputError(f"cannot read image ({err})", file=str(path)) from None
+    return ImageArrays(np.stack(images), labels, num_classes=len(known))

@@ -33,34 +33,11 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from ..rng import local_rng
+from .folders import list_classes, list_images
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-_SUFFIXES = {".jpeg", ".jpg", ".png", ".bmp"}
 SHUFFLE_STREAM, AUGMENT_STREAM, CALIBRATION_STREAM = 2, 1, 3
-
-
-def list_classes(folder: Path) -> list[str]:
-    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    if not classes:
-        raise InputError("no class folders", file=str(folder))
-    return classes
-
-
-def list_images(folder: Path, classes: list[str], known: list[str] | None = None) -> tuple[list[str], np.ndarray]:
-    """(paths, labels) of ``folder/<class>/*``; labels index ``known`` (default ``classes``) by name."""
-    known = known or classes
-    index = {name: i for i, name in enumerate(known)}
-    paths, labels = [], []
-    for name in classes:
-        if name not in index:
-            raise InputError(f"class {name!r} is not among the {len(known)} training classes", file=str(folder / name))
-        files = sorted(str(p) for p in (folder / name).iterdir() if p.suffix.lower() in _SUFFIXES)
-        if not files:
-            raise InputError("empty class folder (no images)", file=str(folder / name))
-        paths += files
-        labels += [index[name]] * len(files)
-    return paths, np.asarray(labels, np.int64)
 
 
 def random_resized_crop_box(rng: np.random.Generator, width: int, height: int, scale=(0.08, 1.0),
