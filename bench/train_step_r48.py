@@ -13,30 +13,15 @@ Defaults: the fmnist-r48 scale (small-image ResNet48 at width 1/8, 16x16).
     OMP_NUM_THREADS=1 python bench/train_step_r48.py --archs 8 --repeats 3
 """
 import argparse
-import os
 import time
 
 import numpy as np
 import paddle
-import paddle.nn.functional as F
+from step_timing import print_ratio, time_steps
 
 from paddle_supernet.evaluator import Evaluator
 from paddle_supernet.nn.resnet48 import ResNet48Supernet, StandaloneResNet48
 from paddle_supernet.spaces import get_space
-
-
-def one_step(model, optimizer, x, y) -> float:
-    t = time.perf_counter()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.step()
-    optimizer.clear_grad()
-    return time.perf_counter() - t
-
-
-def momentum(model):
-    return paddle.optimizer.Momentum(0.01, parameters=[p for p in model.parameters() if not p.stop_gradient],
-                                     weight_decay=3e-5)
 
 
 def main() -> None:
@@ -55,29 +40,14 @@ def main() -> None:
     opts = {"small_input": not args.full_stem, "width_scale": args.width_scale}
     paddle.seed(args.seed)
     supernet = ResNet48Supernet(num_classes=10, **opts)
-    supernet.train()
-    sup_opt = momentum(supernet)
     rng = np.random.default_rng(0)
     x = paddle.to_tensor(rng.normal(size=(args.batch, 3, args.image_size, args.image_size)).astype("float32"))
     y = paddle.to_tensor(rng.integers(0, 10, args.batch))
     codes = [space.largest(), space.smallest()] + [space.sample(args.seed, step=i) for i in range(args.archs - 2)]
-    sup_times, plain_times = [], []
-    for code in codes:
-        plain = StandaloneResNet48(code, num_classes=10, **opts)
-        plain.train()
-        plain_opt = momentum(plain)
-        supernet.set_active(code)
-        one_step(supernet, sup_opt, x, y)
-        one_step(plain, plain_opt, x, y)  # warm-up of both
-        for _ in range(args.repeats):
-            sup_times.append(one_step(supernet, sup_opt, x, y))
-            plain_times.append(one_step(plain, plain_opt, x, y))
-    sup, plain = float(np.mean(sup_times)), float(np.mean(plain_times))
-    print(f"archs={len(codes)} repeats={args.repeats} batch={args.batch} image={args.image_size} opts={opts} "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    print(f"supernet step    {sup * 1000:8.1f} ms (median {np.median(sup_times) * 1000:.1f})")
-    print(f"stand-alone step {plain * 1000:8.1f} ms (median {np.median(plain_times) * 1000:.1f})")
-    print(f"ratio supernet / stand-alone = {sup / plain:.3f}  (goal <= 1.1)")
+    sup_times, plain_times = time_steps(supernet, lambda code: StandaloneResNet48(code, num_classes=10, **opts),
+                                        codes, x, y, args.repeats, weight_decay=3e-5)
+    print_ratio(sup_times, plain_times, f"archs={len(codes)} repeats={args.repeats} batch={args.batch} "
+                f"image={args.image_size} opts={opts}", "<= 1.1")
 
     def images(n, start):
         return [paddle.to_tensor(rng.normal(size=(min(500, n - s), 3, args.image_size, args.image_size)).astype("float32"))

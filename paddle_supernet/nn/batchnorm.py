@@ -19,10 +19,10 @@ import paddle
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperBatchNorm2D
 
-from .branches import branch_layout, copies_of
+from .branches import AffineBranches
 
 
-class SuperBN2D(SuperBatchNorm2D):
+class SuperBN2D(AffineBranches, SuperBatchNorm2D):
     """Width-elastic BatchNorm2D with correct train/eval behaviour and exact calibration.
 
     Train mode: batch statistics, running statistics of the active slice updated
@@ -34,22 +34,14 @@ class SuperBN2D(SuperBatchNorm2D):
 
     def __init__(self, num_features: int, momentum: float = 0.9, epsilon: float = 1e-5,
                  groups: list[list[int]] | None = None, frozen: bool = False, separate_teacher: bool = False):
-        super().__init__(num_features, momentum=momentum, epsilon=epsilon)
+        SuperBatchNorm2D.__init__(self, num_features, momentum=momentum, epsilon=epsilon)
         self._calib = None  # [sum of n * mean, sum of n * var, n] while calibrating
         # frozen: normalise with the stored (e.g. pretrained) statistics, sliced to the active
         # width, in training and evaluation alike, never updating them; calibration skips the layer
         self.frozen = bool(frozen)
         # progressive splitting: one scale/shift per option group (branch 0 = weight/bias);
         # the statistics stay shared, they are recalibrated for every arch anyway
-        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
-        self.extra_weights = copies_of(self, self.weight, extra)
-        self.extra_biases = copies_of(self, self.bias, extra, is_bias=True)
-
-    def branch_affine(self, option: int | None):
-        branch = self.branch_of.get(option, 0)
-        if branch == 0:
-            return self.weight, self.bias
-        return self.extra_weights[branch - 1], self.extra_biases[branch - 1]
+        self.init_branches(groups, separate_teacher)
 
     def forward(self, input, option=None):
         channels = int(input.shape[1])

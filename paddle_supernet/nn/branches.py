@@ -136,3 +136,20 @@ def refinement_sources(old_groups: list[list[int]], new_groups: list[list[int]])
                              "refine the previous stage's groups", key="model.branches")
         sources.append(parents.pop())
     return sources
+
+
+class AffineBranches:
+    """Mixin for a layer with ``weight`` and ``bias``: one copy of both per option group
+    (see :func:`branch_layout`); call :meth:`init_branches` at the end of ``__init__``."""
+
+    def init_branches(self, groups: list[list[int]] | None, separate_teacher: bool = False) -> None:
+        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
+        self.extra_weights = copies_of(self, self.weight, extra)
+        self.extra_biases = copies_of(self, self.bias, extra, is_bias=True)
+
+    def branch_affine(self, option: int | None):
+        """(weight, bias) of the branch serving ``option`` (``None``: the teacher's, branch 0)."""
+        branch = self.branch_of.get(option, 0)
+        if branch == 0:
+            return self.weight, self.bias
+        return self.extra_weights[branch - 1], self.extra_biases[branch - 1]

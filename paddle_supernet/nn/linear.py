@@ -13,24 +13,15 @@ from __future__ import annotations
 import paddle.nn.functional as F
 from paddleslim.nas.ofa.layers import SuperLinear
 
-from .branches import branch_layout, copies_of
+from .branches import AffineBranches
 
 
-class BranchedSuperLinear(SuperLinear):
+class BranchedSuperLinear(AffineBranches, SuperLinear):
     """Linear layer with elastic input width and one weight/bias copy per option group."""
 
     def __init__(self, cin: int, cout: int, groups: list[list[int]] | None = None, separate_teacher: bool = False):
-        super().__init__(cin, cout, candidate_config={})
-        self.option_groups, self.branch_of, extra = branch_layout(groups, separate_teacher)
-        self.extra_weights = copies_of(self, self.weight, extra)
-        self.extra_biases = copies_of(self, self.bias, extra, is_bias=True)
-
-    def branch_affine(self, option: int | None):
-        """(weight, bias) of the branch serving ``option``."""
-        branch = self.branch_of.get(option, 0)
-        if branch == 0:
-            return self.weight, self.bias
-        return self.extra_weights[branch - 1], self.extra_biases[branch - 1]
+        SuperLinear.__init__(self, cin, cout, candidate_config={})
+        self.init_branches(groups, separate_teacher)
 
     def forward(self, input, option=None):
         if self.branch_of.get(option, 0) == 0:
