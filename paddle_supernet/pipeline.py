@@ -51,6 +51,24 @@ def eval_arch_list(cfg: dict, space, run_dir: Path):
     return read_arch_file(path, space)
 
 
+def preflight(cfg: dict, file: str, produced: set | frozenset = frozenset(), evaluate: bool = True) -> None:
+    """Check, before any data is loaded or any step trained, the files a run will read: the eval arch
+    list (read and validated), ``checkpoint.init_from``, ``model.pretrained`` and an external
+    teacher's weights. ``produced``: paths an earlier stage of the same chain will write.
+    """
+    from .spaces import get_space
+
+    ev = cfg["eval"]
+    if evaluate and ev["archs"] and (Path(ev["archs"]).exists() or ev["if_archs_missing"] != "sample"):
+        read_arch_file(ev["archs"], get_space(cfg["space"]))
+    needed = {"checkpoint.init_from": cfg["checkpoint"].get("init_from"), "model.pretrained": cfg["model"].get("pretrained")}
+    if cfg["strategy"].get("teacher") == "external":
+        needed["strategy.teacher_weights"] = cfg["strategy"].get("teacher_weights")
+    for key, path in needed.items():
+        if path and str(path) not in produced and not Path(path).is_file():
+            raise InputError(f"{path} not found (checked before training)", file=file, key=key)
+
+
 def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=None):
     """Train ``cfg`` in ``run_dir`` (resuming), then score its arch list into ``run_dir/submission.json``.
 
@@ -133,19 +151,24 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
 
     chain = load_chain(chain_path)
     root = Path(run_root or Path("runs") / chain["name"])
-    previous = None
-    results = {}
-    for index, stage in enumerate(chain["stages"]):
+    planned, produced, previous = [], set(), None
+    for index, stage in enumerate(chain["stages"]):  # every stage's config and inputs checked first
         stage_overrides = list(overrides or [])
         if previous is not None and stage["from_previous"]:
             stage_overrides.append(f"checkpoint.init_from={previous}")
         cfg = load_config(stage["config"], stage_overrides)
         if not stage["same_seed"] and index:
             cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
+        evaluate = stage["name"] in chain["evaluate"]
+        preflight(cfg, stage["config"], produced, evaluate)
         run_dir = root / stage["name"]
+        previous = run_dir / "checkpoint.pdparams"
+        produced |= {str(previous)} | ({str(cfg["checkpoint"]["export_full"])} if cfg["checkpoint"]["export_full"] else set())
+        planned.append((stage, cfg, run_dir, evaluate))
+    results = {}
+    for stage, cfg, run_dir, evaluate in planned:
         print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
-        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=stage["name"] in chain["evaluate"])
+        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=evaluate)
         if submission is not None:
             results[stage["name"]] = (trainer, archs, submission)
-        previous = trainer.checkpoint_path
     return results

@@ -109,3 +109,23 @@ def test_chain_stages_train_with_distinct_derived_seeds(tmp_path):
     run_chain(tmp_path / "chain.yaml", overrides, tmp_path / "runs")
     seeds = [load_checkpoint(tmp_path / "runs" / n / "checkpoint.pdparams")["meta"]["config"]["seed"] for n in "abc"]
     assert seeds == [3, 1003, 3]
+
+
+def test_chain_checks_every_stage_before_training(tmp_path):
+    from paddle_supernet.pipeline import run_chain
+
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
+    (tmp_path / "s1.yaml").write_text("_base_: s0.yaml\neval: {archs: missing.json}\n")
+    (tmp_path / "s2.yaml").write_text("_base_: s0.yaml\nmodel: {branches: halves}\n")
+    (tmp_path / "chain.yaml").write_text("name: tiny\nstages:\n  - {name: a, config: s0.yaml}\n"
+                                         "  - {name: b, config: s1.yaml}\nevaluate: [b]\n")
+    overrides = [o for o in TINY + ["schedule.epochs=1"] if not o.startswith("strategy.")]
+    with pytest.raises(InputError, match="missing.json"):
+        run_chain(tmp_path / "chain.yaml", overrides, tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()  # nothing trained, no run directory made
+    (tmp_path / "chain2.yaml").write_text("name: tiny\nstages:\n  - {name: a, config: s0.yaml}\n"
+                                          "  - {name: c, config: s2.yaml}\n")
+    bad = overrides + ["model.pretrained=nowhere.pdparams"]
+    with pytest.raises(InputError, match="model.pretrained: nowhere.pdparams not found"):
+        run_chain(tmp_path / "chain2.yaml", bad, tmp_path / "runs")

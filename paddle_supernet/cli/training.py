@@ -119,7 +119,7 @@ def run_all(args) -> int:
     """
     import yaml
 
-    from ..pipeline import is_chain, run_chain, train_and_evaluate
+    from ..pipeline import is_chain, preflight, run_chain, train_and_evaluate
 
     try:
         is_chain_file = is_chain(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")))
@@ -131,6 +131,7 @@ def run_all(args) -> int:
             _report_against_proxies(trainer.cfg, trainer.space, archs, submission, trainer.run_dir, name)
         return 0
     cfg, run_dir = _load(args)
+    preflight(cfg, args.config)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
     if submission is not None:  # None on data-parallel ranks other than 0
         _report_against_proxies(cfg, trainer.space, archs, submission, run_dir)
