@@ -11,6 +11,8 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -37,11 +39,15 @@ SCORES = ("accuracy", "neg_loss")
 class Evaluator:
     """Scores archs of ``model`` (a supernet with ``set_active``) on fixed data."""
 
-    def __init__(self, model, space, calib_batches: list, val_batches: list, score: str = "accuracy"):
+    def __init__(self, model, space, calib_batches: list, val_batches: list, score: str = "accuracy",
+                 producer: dict | None = None):
+        """``producer``: what makes these scores (checkpoint, eval and data settings); recorded in
+        the part file so that a resume with anything else is refused."""
         if score not in SCORES:
             raise InputError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}", key="eval.score")
         self.model, self.space, self.score_name = model, space, score
         self.calib_batches, self.val_batches = calib_batches, val_batches
+        self.producer = {"score": score, **(producer or {})}
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, overrides: list[str] | None = None, data=None,
@@ -62,7 +68,12 @@ class Evaluator:
         val = val.subset(seeded_subset(len(val), ev["val_subset"], cfg["data"]["subset_seed"] + 2))
         calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"],
                                           cfg["data"]["augment"] if ev["calib_augment"] else None)
-        return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"])
+        producer = {"checkpoint_fingerprint": meta.get("fingerprint"), "checkpoint_step": meta.get("step"),
+                    "eval": {k: v for k, v in ev.items() if k not in ("archs", "archs_subset", "if_archs_missing",
+                                                                      "sample", "sample_seed")},
+                    "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
+                                                             "subset_seed", "mean", "std", "resize")}}
+        return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer)
 
     def score(self, code: str) -> float:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""
@@ -76,8 +87,15 @@ class Evaluator:
         """Score every arch of ``arch_list`` and write the submission to ``out_path``."""
         out_path = Path(out_path)
         log = ResultLog(part_path or out_path.with_name(out_path.name + ".part"))
+        header = {"produced_by": {**self.producer, "arch_list": arch_list_digest(arch_list)}}
+        rows = log.rows()
+        if not rows:
+            log.append(header)
+        elif rows[0] != json.loads(json.dumps(header)):
+            raise InputError("was written by another checkpoint, arch list or eval settings than this run's; delete it "
+                             "to start over, or resume with what produced it", file=str(log.path))
         scores = {}
-        for number, row in enumerate(log.rows(), start=1):
+        for number, row in enumerate(rows[1:], start=2):
             key = row.get("key")
             if key not in arch_list or arch_list[key].arch != row.get("arch") or not _finite(row.get("acc")):
                 raise InputError(f"line {number}: {key} does not belong to this arch list (or its score is not "
@@ -94,6 +112,12 @@ class Evaluator:
         write_arch_file(out_path, submission)
         log.remove()
         return submission
+
+
+def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:
+    """A short hash of the keys and codes of ``arch_list`` (in order)."""
+    text = "\n".join(f"{key}={entry.arch}" for key, entry in arch_list.items())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _finite(value) -> bool:

@@ -10,7 +10,7 @@ from paddle_supernet import evaluator as evaluator_module
 from paddle_supernet.engine.trainer import Trainer
 from paddle_supernet.errors import InputError
 from paddle_supernet.evaluator import Evaluator
-from paddle_supernet.io.challenge_json import arch_list_from_codes, write_arch_file
+from paddle_supernet.io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
 from paddle_supernet.spaces import get_space
 
 from helpers import synthetic_data, tiny_config
@@ -63,7 +63,7 @@ def test_killed_evaluation_resumes_to_identical_bytes(trained, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         ev2.evaluate(archs, tmp_path / "cut.json")
     part = tmp_path / "cut.json.part"
-    assert len(part.read_text().splitlines()) == 4 and not (tmp_path / "cut.json").exists()
+    assert len(part.read_text().splitlines()) == 1 + 4 and not (tmp_path / "cut.json").exists()  # header + 4
     with open(part, "a") as handle:
         handle.write('{"key": "arch5", "ar')  # torn line of a killed writer
     monkeypatch.setattr(ev2, "score", real_score)
@@ -85,12 +85,26 @@ def test_data_is_prepared_once_per_run(trained, monkeypatch):
         ev.score(SPACE.sample(seed))
 
 
-def test_part_file_from_another_list_is_refused(trained, tmp_path):
+def test_part_file_from_another_list_checkpoint_or_settings_is_refused(trained, tmp_path, monkeypatch):
     ckpt, data = trained
     archs = arch_list_from_codes(SPACE.sample_unique(3, seed=4))
-    (tmp_path / "s.json.part").write_text(json.dumps({"key": "arch1", "arch": SPACE.smallest(), "acc": 0.5}) + "\n")
-    with pytest.raises(InputError, match=r"s.json.part: line 1: arch1 does not belong to this arch list"):
-        Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "s.json")
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    real_score = ev.score
+    monkeypatch.setattr(ev, "score", lambda code: (_ for _ in ()).throw(KeyboardInterrupt) if code == archs["arch2"].arch
+                        else real_score(code))
+    with pytest.raises(KeyboardInterrupt):  # killed after arch1: a part file with a header and one row
+        ev.evaluate(archs, tmp_path / "s.json")
+    part = (tmp_path / "s.json.part").read_bytes()
+    others = {"arch list": (arch_list_from_codes(SPACE.sample_unique(3, seed=5)), []),
+              "eval settings": (archs, ["eval.calib_images=16"])}
+    for what, (other_archs, overrides) in others.items():
+        with pytest.raises(InputError, match=r"s.json.part: was written by another checkpoint, arch list or eval"):
+            Evaluator.from_checkpoint(ckpt, overrides, data=data).evaluate(other_archs, tmp_path / "s.json")
+        assert (tmp_path / "s.json.part").read_bytes() == part, what  # left as it was
+    text = part.decode()
+    (tmp_path / "s.json.part").write_text(text.rstrip("\n"))  # a complete last row without its newline
+    Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "s.json")
+    assert b"\x00" not in (tmp_path / "s.json").read_bytes() and len(read_arch_file(tmp_path / "s.json")) == 3
 
 
 def test_eval_cli_refuses_foreign_codes_and_bad_checkpoints(trained, tmp_path):

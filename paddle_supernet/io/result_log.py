@@ -42,8 +42,13 @@ class ResultLog:
                                  file=str(self.path)) from None
             rows.append(row)
             good_bytes += len(line.encode("utf-8")) + 1
+        size = self.path.stat().st_size
         with open(self.path, "r+b") as handle:
-            handle.truncate(good_bytes)
+            if good_bytes > size:  # a complete last row without its newline: complete it
+                handle.seek(size)
+                handle.write(b"\n")
+            else:
+                handle.truncate(good_bytes)
         return rows
 
     def append(self, row: dict) -> None:
