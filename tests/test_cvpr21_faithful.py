@@ -31,7 +31,7 @@ def test_standalone_refuses_a_prelu_oe_supernet_config(tmp_path):
 
 
 def test_calibration_without_images_is_refused():
-    with pytest.raises(InputError, match="eval.calib_images: must be a positive integer, got 0"):
+    with pytest.raises(InputError, match="eval.calib_images: must be an integer >= 1, got 0"):
         load_config(None, ["eval.calib_images=0"])
     net = ResNet20Supernet(num_classes=4)
     with pytest.raises(ValueError, match="no calibration batches"):

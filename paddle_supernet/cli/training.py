@@ -61,9 +61,9 @@ def _load(args):
 
 
 def run_train(args) -> int:
+    cfg, run_dir = _load(args)  # config errors are reported before Paddle is imported
     from ..engine.trainer import Trainer
 
-    cfg, run_dir = _load(args)
     Trainer(cfg, run_dir).fit()
     return 0
 

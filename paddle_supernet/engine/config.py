@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError
+from .schema import check_values
 
 DEFAULTS: dict = {
     "name": "run",
@@ -151,6 +152,8 @@ def _explicit(path: Path, seen: tuple = ()) -> dict:
         raise InputError("_base_ chain loops back to this file", file=str(path))
     data = _read_yaml(path)
     bases = data.pop("_base_", None) or []
+    if not isinstance(bases, (str, list)) or any(not isinstance(b, str) for b in ([bases] if isinstance(bases, str) else bases)):
+        raise InputError(f"must be a config file name or a list of them, got {bases!r}", file=str(path), key="_base_")
     _check_keys(data, DEFAULTS, str(path))
     explicit: dict = {}
     for base_name in [bases] if isinstance(bases, str) else bases:
@@ -173,7 +176,11 @@ def parse_overrides(pairs: list[str] | None) -> dict:
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(value)
+        try:
+            node[parts[-1]] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            problem = str(err).splitlines()[0]
+            raise InputError(f"value {value!r} is not valid YAML ({problem})", key=f"--set {key}") from None
     return out
 
 
@@ -194,8 +201,8 @@ def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") ->
 
 def validate_config(cfg: dict, file: str) -> None:
     """Check values that keys alone cannot (strategy keys, choices, positivity)."""
+    from ..catalog import strategy_defaults
     from ..spaces import list_spaces
-    from ..strategies import strategy_defaults
 
     if cfg["space"] not in list_spaces():
         raise InputError(f"unknown search space {cfg['space']!r}; known: {', '.join(list_spaces())}", file=file, key="space")
@@ -205,18 +212,37 @@ def validate_config(cfg: dict, file: str) -> None:
             raise InputError(f"unknown key for strategy {cfg['strategy']['name']!r} (known: {', '.join(sorted(defaults))})",
                              file=file, key=f"strategy.{key}")
     cfg["strategy"] = {**defaults, **cfg["strategy"]}
-    if cfg["eval"]["if_archs_missing"] not in ("error", "sample"):
-        raise InputError("must be error or sample", file=file, key="eval.if_archs_missing")
+    check_values(cfg, file)
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
-    if cfg["eval"]["score"] not in ("accuracy", "neg_loss"):
-        raise InputError("must be accuracy or neg_loss", file=file, key="eval.score")
-    for key in ("data.batch_size", "data.image_size", "schedule.epochs", "checkpoint.every_steps", "eval.calib_images",
-                "eval.calib_batch_size", "eval.batch_size"):
-        section, name = key.split(".")
-        value = cfg[section][name]
-        if not isinstance(value, int) or value < 1:
-            raise InputError(f"must be a positive integer, got {value!r}", file=file, key=key)
+    _check_width_map(cfg, file)
+    low, high = cfg["data"]["crop_scale"]
+    if low > high:
+        raise InputError(f"must be [low, high] with low <= high, got {cfg['data']['crop_scale']!r}", file=file,
+                         key="data.crop_scale")
+
+
+def _check_width_map(cfg: dict, file: str) -> None:
+    """``model.width_map`` maps options of the space to built widths (positive integers)."""
+    width_map = cfg["model"].get("width_map")
+    if width_map is None:
+        return
+    if cfg["space"] != "cvpr21_resnet20":
+        raise InputError(f"options enhancement is a cvpr21_resnet20 option, not of {cfg['space']}", file=file,
+                         key="model.width_map")
+    from ..spaces.cvpr21_resnet20 import FIELD_CHOICES
+
+    options = sorted({o for choices in FIELD_CHOICES for o in choices})
+    if not isinstance(width_map, dict):
+        raise InputError(f"must be a mapping option: width, e.g. {{4: 5, 8: 9}}, got {width_map!r}", file=file,
+                         key="model.width_map")
+    for option, width in width_map.items():
+        if option not in options:
+            raise InputError(f"key {option!r} is not a channel option of the space ({options[0]}, {options[1]}, ..., "
+                             f"{options[-1]})", file=file, key="model.width_map")
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise InputError(f"width for option {option} must be a positive integer, got {width!r}", file=file,
+                             key="model.width_map")
 
 
 def _drop(cfg: dict, dotted: str) -> None:

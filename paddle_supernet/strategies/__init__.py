@@ -10,6 +10,7 @@ Example:
 """
 from __future__ import annotations
 
+from ..catalog import strategy_defaults
 from ..registry import Registry
 from .base import TrainingStrategy
 from .distill import DistillSandwich, TeacherKD
@@ -20,9 +21,6 @@ for _name, _cls in (("distill", DistillSandwich), ("kd", TeacherKD), ("uniform",
     STRATEGIES.register(_name)(_cls)
 
 
-def strategy_defaults(name: str | None, file: str | None = None) -> dict:
-    """``{"name": name, **defaults}`` of a registered strategy."""
-    return {"name": name, **STRATEGIES.get(name, file=file, key="strategy.name").defaults}
 
 
 def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None) -> TrainingStrategy:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import paddle
 
+from ..catalog import STRATEGY_DEFAULTS
 from ..errors import InputError
 from .base import TrainingStrategy, cross_entropy, kl_to_teacher, soft_cross_entropy
 from .teachers import TEACHERS, build_teacher
@@ -76,8 +77,7 @@ class DistillSandwich(_TeacherStrategy):
     ``max_recover``) are back-propagated for one more optimizer step.
     """
 
-    defaults = {"k": 8, "alpha": 0.8, "reduce": "sum", "teacher_ce": True, "teacher": "largest", "teacher_weights": None,
-                "look": 0, "max_recover": 5}
+    defaults = STRATEGY_DEFAULTS["distill"]
     LOOK_STREAM_OFFSET = 10_000  # the look archs' k in the (seed, epoch, step, k) RNG: never a subnet's
 
     def __init__(self, space, seed: int, k: int = 8, alpha: float = 0.8, reduce: str = "sum", teacher_ce: bool = True,
@@ -132,8 +132,7 @@ class DistillSandwich(_TeacherStrategy):
 class TeacherKD(_TeacherStrategy):
     """The 2022 official baseline (see the module docstring)."""
 
-    defaults = {"k": 2, "ce_weight": 1.0, "kd_weight": 1.0, "temperature": 1.0, "reduce": "sum",
-                "teacher": "external", "teacher_weights": None}
+    defaults = STRATEGY_DEFAULTS["kd"]
 
     def __init__(self, space, seed: int, k: int = 2, ce_weight: float = 1.0, kd_weight: float = 1.0,
                  temperature: float = 1.0, reduce: str = "sum", teacher: str = "external", teacher_weights=None):

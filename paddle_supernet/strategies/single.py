@@ -1,6 +1,7 @@
 """Single-network strategies: uniform single-path sampling and training one fixed arch."""
 from __future__ import annotations
 
+from ..catalog import STRATEGY_DEFAULTS
 from ..errors import InputError
 from .base import TrainingStrategy, accuracy, cross_entropy
 
@@ -11,7 +12,7 @@ class UniformSampling(TrainingStrategy):
     ``reduce``: ``mean`` divides each subnet's loss by K, ``sum`` does not.
     """
 
-    defaults = {"k": 1, "reduce": "mean"}
+    defaults = STRATEGY_DEFAULTS["uniform"]
 
     def __init__(self, space, seed: int, k: int = 1, reduce: str = "mean"):
         super().__init__(space, seed)
@@ -33,7 +34,7 @@ class UniformSampling(TrainingStrategy):
 class FixedArch(TrainingStrategy):
     """Train one arch with CE: ``arch`` is a code, ``largest`` or ``smallest`` (largest-net pretraining)."""
 
-    defaults = {"arch": "largest"}
+    defaults = STRATEGY_DEFAULTS["fixed"]
 
     def __init__(self, space, seed: int, arch: str = "largest"):
         super().__init__(space, seed)

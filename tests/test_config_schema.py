@@ -1,0 +1,51 @@
+"""Every config value is type- and range-checked from one declarative schema: one clear line, no traceback."""
+import pytest
+
+from paddle_supernet.cli import main
+from paddle_supernet.engine.config import load_config
+from paddle_supernet.errors import InputError
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.train_subset=-5", "data.train_subset: must be an integer >= 1 or null, got -5"),
+    ("optimizer.lr=0", "optimizer.lr: must be a number > 0, got 0"),
+    ("optimizer.lr=-0.1", "optimizer.lr: must be a number > 0"),
+    ("optimizer.lr=fast", "optimizer.lr: must be a number > 0, got 'fast'"),
+    ("data.batch_size=0", "data.batch_size: must be an integer >= 1, got 0"),
+    ("data.augment.probability=1.5", r"data.augment.probability: must be a number in \[0, 1\], got 1.5"),
+    ("eval.calib_images=0", "eval.calib_images: must be an integer >= 1, got 0"),
+    ("seed=abc", "seed: must be an integer >= 0, got 'abc'"),
+    ("data.mean=[0.5, 0.5]", "data.mean: must be a list of 3 numbers"),
+    ("model.width_map={3: 5}", "model.width_map: key 3 is not a channel option of the space"),
+    ("model.width_map={4: 0}", "model.width_map: width for option 4 must be a positive integer"),
+    ("model.shortcut=sometimes", "model.shortcut: must be one of projection, official"),
+    ("data.crop_scale=[0.9, 0.1]", "data.crop_scale: must be \\[low, high\\] with low <= high"),
+    ("log.visualdl=maybe", "log.visualdl: must be true or false, got 'maybe'"),
+])
+def test_bad_values_are_refused_naming_the_key(override, message):
+    with pytest.raises(InputError, match=message):
+        load_config(None, [override])
+
+
+def test_unparsable_set_and_bad_base_are_one_line(tmp_path, capsys):
+    with pytest.raises(InputError, match=r"--set data.mean: value '\[1,' is not valid YAML"):
+        load_config(None, ["data.mean=[1,"])
+    (tmp_path / "c.yaml").write_text("_base_: 5\n")
+    with pytest.raises(InputError, match=r"c.yaml: _base_: must be a config file name or a list of them, got 5"):
+        load_config(tmp_path / "c.yaml")
+    assert main(["train", "--config", str(tmp_path / "c.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_config_errors_come_before_paddle_is_imported():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom paddle_supernet.cli import main\n"
+            "rc = main(['train', '--config', 'configs/quickstart_fmnist_r20.yaml', '--set', 'seed=abc'])\n"
+            "print(rc, 'paddle' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["2", "False"]
+    assert out.stderr.strip().endswith("seed: must be an integer >= 0, got 'abc'") and out.stderr.count("\n") == 1
