@@ -49,3 +49,15 @@ def test_config_errors_come_before_paddle_is_imported():
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
     assert out.stdout.split() == ["2", "False"]
     assert out.stderr.strip().endswith("seed: must be an integer >= 0, got 'abc'") and out.stderr.count("\n") == 1
+
+
+def test_commands_that_import_paddle_print_only_their_own_lines(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.pdparams"
+    bad.write_bytes(b"not a checkpoint")
+    out = subprocess.run([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", str(bad), "--archs",
+                          "x.json", "--out", str(tmp_path / "y.json")], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "bad.pdparams: corrupted or unreadable checkpoint" in out.stderr
