@@ -109,3 +109,18 @@ def test_duplicate_keys_are_refused(tmp_path):
     path.write_text('{"arch1": {"acc": 0, "arch": "a"}, "arch2": {"acc": 1, "arch": "b"}, "arch1": {"acc": 2, "arch": "c"}}')
     with pytest.raises(InputError, match=r"dup.json: arch1: appears twice in the file"):
         read_arch_file(path)
+
+
+def test_bad_output_paths_are_one_clear_error_and_leave_nothing(tmp_path):
+    from paddle_supernet.io.atomic import atomic_open, atomic_write_text
+
+    with pytest.raises(InputError, match=f"{tmp_path}: is a directory"):
+        atomic_write_text(tmp_path, "x")
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(InputError, match=r"file/sub/out.json: cannot write here"):
+        atomic_write_text(tmp_path / "file" / "sub" / "out.json", "x")
+    with pytest.raises(RuntimeError):
+        with atomic_open(tmp_path / "new" / "deeper" / "out.json") as handle:
+            handle.write("partial")
+            raise RuntimeError("killed while writing")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # no half-made folders, no temporary files

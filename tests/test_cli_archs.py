@@ -94,3 +94,13 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"paddle-supernet {__version__}"
+
+
+def test_width_map_is_refused_for_a_space_without_it(tmp_path, capsys):
+    from paddle_supernet.cli import main
+
+    assert main(["sample", "--space", "cvpr22_resnet48", "--n", "3", "--out", str(tmp_path / "a.json")]) == 0
+    argv = ["proxy", "--space", "cvpr22_resnet48", "--proxy", "params", "--archs", str(tmp_path / "a.json"),
+            "--width-map", "4:5", "--out", str(tmp_path / "p.json")]
+    assert main(argv) == 2
+    assert "cvpr22_resnet48 has neither" in capsys.readouterr().err and not (tmp_path / "p.json").exists()

@@ -42,7 +42,8 @@ def test_every_test_code_round_trips_and_is_in_test_distribution(space, cvpr22_a
     ("2" + EXAMPLE[1:], r"digit 0 is 2, allowed \{1\}"),
     (EXAMPLE[:1] + "1" + EXAMPLE[2:], r"digit 1 is 1, allowed \{2, 3, 4, 5\}"),
     (EXAMPLE[:5] + "8" + EXAMPLE[6:], r"digit 5 is 8, allowed \{1, 2, 3, 4, 5, 6, 7\}"),
-    (EXAMPLE[:10] + "7" + EXAMPLE[11:], r"digit 10 is 7, allowed \{0\}"),  # an absent block must be 00
+    (EXAMPLE[:10] + "7" + EXAMPLE[11:],  # an absent block must be 00
+     r"digit 10 is 7, allowed \{0\}: it belongs to block 3 of stage 1, which depth 2 leaves absent, so it must be 0"),
     (EXAMPLE[:6] + "0" + EXAMPLE[7:], r"digit 6 is 0, allowed \{1,"),
     (EXAMPLE[:7] + "x" + EXAMPLE[8:], "must be exactly 52 digits"),
 ])

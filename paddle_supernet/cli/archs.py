@@ -108,6 +108,8 @@ def run_sample(args) -> int:
 def run_proxy(args) -> int:
     space = get_space(args.space)
     archs = read_arch_file(args.archs, space)
+    if (args.width_map or args.prelu) and args.space != "cvpr21_resnet20":
+        raise InputError(f"--width-map and --prelu count cvpr21_resnet20 networks; {args.space} has neither")
     variant = {"width_map": parse_width_map(args.width_map)} if args.width_map else {}
     if args.prelu:
         variant["prelu"] = True

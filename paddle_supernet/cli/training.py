@@ -4,6 +4,7 @@ Paddle is imported only when one of these runs.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -71,12 +72,14 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from ..engine.checkpoint import load_checkpoint
     from ..evaluator import Evaluator
-    from ..io.challenge_json import read_arch_file
-    from ..spaces import get_space
     from .archs import print_metrics
 
     state = load_checkpoint(args.checkpoint)
-    archs = read_arch_file(args.archs, get_space(state["meta"]["space"]))  # check the list before loading data
+    archs = read_arch_list_for(args.archs, state["meta"]["space"], args.checkpoint)  # before loading data
+    meta = state["meta"]
+    if not meta.get("finished", True):
+        print(f"[eval] warning: {args.checkpoint} is unfinished (step {meta.get('step')} of {meta.get('total_steps')}); "
+              "scoring it as it is", file=sys.stderr, flush=True)
     evaluator = Evaluator.from_checkpoint(args.checkpoint, args.set, state=state)
     evaluator.evaluate(archs, args.out)
     print(f"[eval] wrote {len(archs)} scores to {args.out}")
@@ -92,6 +95,27 @@ def run_export_full(args) -> int:
     write_state(args.out, state)
     print(f"[export-full] wrote {len(state)} tensors to {args.out}")
     return 0
+
+
+def read_arch_list_for(path: str, space_name: str, checkpoint: str):
+    """The arch list at ``path`` validated against ``space_name``; a list of another space is named as such."""
+    from ..errors import InputError
+    from ..io.challenge_json import read_arch_file
+    from ..spaces import get_space, list_spaces
+
+    try:
+        return read_arch_file(path, get_space(space_name))
+    except InputError as err:
+        for other in list_spaces():
+            if other == space_name:
+                continue
+            try:
+                read_arch_file(path, get_space(other))
+            except InputError:
+                continue
+            raise InputError(f"is a {other} arch list and the checkpoint {checkpoint} is a {space_name} supernet",
+                             file=path) from None
+        raise err
 
 
 def run_standalone_cmd(args) -> int:

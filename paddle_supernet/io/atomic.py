@@ -14,17 +14,27 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator:
     """Open a temporary file beside ``path``; rename it onto ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file and any folder made for it are removed and ``path`` is
+    untouched. A directory, an unwritable place or a missing permission given as ``path`` is an
+    :class:`InputError` naming ``path`` as the user gave it (never the temporary file).
     """
     path = Path(path)
-    if path.parent and not path.parent.exists():
+    if path.is_dir():
+        raise InputError("is a directory; give a file name to write", file=str(path))
+    made = [p for p in reversed(path.parents) if not p.exists()]
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        _remove_dirs(made)
+        raise InputError(f"cannot write here ({err.strerror or err})", file=str(path)) from None
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file a normal write's mode
     binary = "b" in mode
     try:
@@ -33,10 +43,20 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        _remove_dirs(made)
+        if isinstance(err, OSError):
+            raise InputError(f"cannot write here ({err.strerror or err})", file=str(path)) from None
         raise
+
+
+def _remove_dirs(made: list) -> None:
+    """Remove the folders made for a failed write, deepest first, if they are still empty."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _umask() -> int:

@@ -180,8 +180,11 @@ class Cvpr22ResNet48(SearchSpace):
                     check(pos + 1, digits[pos + 1], FREE_CODES)
                     blocks.append((digits[pos], digits[pos + 1]))
                 else:
-                    check(pos, digits[pos], (0,))
-                    check(pos + 1, digits[pos + 1], (0,))
+                    for field in (pos, pos + 1):
+                        if digits[field] != 0:
+                            raise InputError(f"arch code {code!r}: digit {field} is {digits[field]}, allowed {{0}}: it "
+                                             f"belongs to block {j + 1} of stage {s + 1}, which depth {depths[s]} leaves "
+                                             "absent, so it must be 0")
             stages.append(tuple(blocks))
         return ResNet48Arch(digits[0], tuple(depths), digits[5], tuple(stages))
 
