@@ -104,3 +104,23 @@ def test_width_map_is_refused_for_a_space_without_it(tmp_path, capsys):
             "--width-map", "4:5", "--out", str(tmp_path / "p.json")]
     assert main(argv) == 2
     assert "cvpr22_resnet48 has neither" in capsys.readouterr().err and not (tmp_path / "p.json").exists()
+
+
+def test_every_argument_of_every_subcommand_has_help():
+    import argparse
+
+    from paddle_supernet.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {action.dest}" for name, sub in subparsers.choices.items() for action in sub._actions
+               if not isinstance(action, argparse._HelpAction) and not action.help]
+    assert missing == []
+    assert "cvpr22_resnet48" in subparsers.choices["proxy"].format_help()  # --space lists the spaces
+
+
+def test_evaluate_set_refuses_keys_outside_eval_and_data_location(capsys):
+    from paddle_supernet.cli import main
+
+    assert main(["evaluate", "--checkpoint", "x", "--archs", "y", "--out", "z", "--set", "model.width_map={4: 5}"]) == 2
+    assert "--set model.width_map: evaluate may override eval.* and data.root, data.workers only" in capsys.readouterr().err

@@ -10,11 +10,14 @@ from ..proxies import PROXIES, parse_width_map, proxy_submission
 from ..spaces import get_space, list_spaces
 
 
+SPACES_HELP = f"search space: {', '.join(list_spaces())}"
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("sample", help="write a challenge-format list of distinct sampled archs")
-    p.add_argument("--space", required=True, help=f"search space: {', '.join(list_spaces())}")
+    p.add_argument("--space", required=True, help=SPACES_HELP)
     p.add_argument("--n", type=int, required=True, help="number of distinct archs")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the local RNG the archs are drawn from (default 0)")
     p.add_argument("--distribution", default=None, help="space-specific (cvpr22_resnet48: test or free)")
     p.add_argument("--spread", choices=("macs", "params"),
                    help="pick archs evenly across this measure's range (from a 50x larger seeded pool)")
@@ -25,17 +28,18 @@ def add_commands(sub) -> None:
                    help="pick the archs from this challenge arch list (keys and codes kept) at evenly spaced "
                         "quantiles of --spread (default macs), instead of sampling")
     _resnet48_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="arch list to write (challenge format, atomically)")
     p.set_defaults(run=run_sample)
 
     p = sub.add_parser("proxy", help="score an arch list by a zero-cost proxy (params or MACs)")
-    p.add_argument("--space", required=True)
-    p.add_argument("--proxy", required=True, choices=PROXIES)
+    p.add_argument("--space", required=True, help=SPACES_HELP)
+    p.add_argument("--proxy", required=True, choices=PROXIES, help="params: trainable parameters; macs: "
+                   "multiply-accumulates of one forward pass")
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--width-map", help="count the options-enhanced network, e.g. 4:5,8:9 (cvpr21_resnet20)")
     p.add_argument("--prelu", action="store_true", help="count one PReLU slope per block (cvpr21_resnet20)")
     _resnet48_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="submission to write: the list with acc = the proxy value")
     p.set_defaults(run=run_proxy)
 
     p = sub.add_parser("score", help="ranking metrics of submissions against a ground truth")
@@ -49,11 +53,11 @@ def add_commands(sub) -> None:
     p.add_argument("--gt", required=True, help="ground truth (e.g. the mean over seeds)")
     p.add_argument("--seeds", nargs=2, required=True, metavar=("SEED_A", "SEED_B"),
                    help="the ground truth of two training seeds (the ceiling row)")
-    p.add_argument("--space", required=True)
+    p.add_argument("--space", required=True, help=SPACES_HELP)
     p.add_argument("--num-classes", type=int, help="classifier size for the proxies (default: the space's)")
     p.add_argument("--submission", action="append", default=[], help="NAME=PATH (repeat)")
-    p.add_argument("--out-dir", required=True)
-    p.add_argument("--title", default="Ranking report")
+    p.add_argument("--out-dir", required=True, help="folder for report.md and the scatter plots")
+    p.add_argument("--title", default="Ranking report", help="the report's heading")
     p.add_argument("--band", metavar="LOW:HIGH",
                    help="add a table restricted to this MACs-rank quantile band, e.g. 0.25:0.75")
     _resnet48_args(p)
@@ -64,9 +68,10 @@ def add_commands(sub) -> None:
     p.set_defaults(run=run_noise)
 
     p = sub.add_parser("merge", help="merge partial result files into one submission")
-    p.add_argument("parts", nargs="+")
-    p.add_argument("--archs", help="reference arch list the union must cover exactly")
-    p.add_argument("--out", required=True)
+    p.add_argument("parts", nargs="+", help="result files (challenge format); every key must appear in exactly one, "
+                   "with the same code wherever it appears; without --archs the union is written as it is")
+    p.add_argument("--archs", help="reference arch list the union must cover exactly (same keys and codes)")
+    p.add_argument("--out", required=True, help="merged submission to write")
     p.set_defaults(run=run_merge)
 
 

@@ -8,17 +8,22 @@ import sys
 from pathlib import Path
 
 
+#: besides eval.*, the keys `evaluate --set` may change (where the data is, how it is read)
+EVALUATE_KEYS = ("data.root", "data.workers")
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("train", help="train a supernet from a YAML config (resumes after a kill)")
     _config_args(p)
     p.set_defaults(run=run_train)
 
     p = sub.add_parser("evaluate", help="score an arch list with a checkpoint and write the submission")
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help="a paddle_supernet checkpoint (its config rebuilds model and data)")
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--out", required=True, help="submission to write (resumes from OUT.part)")
     p.add_argument("--gt", help="also print ranking metrics against this ground truth")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override eval.* or data.root")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override eval.* or data.root / data.workers (value parsed as YAML); other keys are refused")
     p.set_defaults(run=run_evaluate)
 
     p = sub.add_parser("standalone", help="train listed archs from scratch (ground truth); resumes after a kill")
@@ -27,13 +32,15 @@ def add_commands(sub) -> None:
     p.add_argument("--out", required=True, help="mean accuracy over seeds; per-seed files and a runs log beside it")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default: the config's seed)")
     p.add_argument("--workers", type=int, default=1, help="parallel single-threaded processes")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. schedule.epochs=2 (value parsed as YAML; repeat)")
     p.set_defaults(run=run_standalone_cmd)
 
     p = sub.add_parser("chain", help="run a chain of stages (each from the previous checkpoint), skipping finished ones")
     p.add_argument("--chain", required=True, help="chain YAML: name, stages [{name, config}], evaluate [stage names]")
     p.add_argument("--run-root", help="default: runs/<chain name>")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key in every stage")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key in every stage (value parsed as YAML; repeat)")
     p.set_defaults(run=run_chain_cmd)
 
     p = sub.add_parser("export-full", help="write a 2022 checkpoint's largest arch as a state dict in the official "
@@ -51,7 +58,8 @@ def add_commands(sub) -> None:
 def _config_args(p) -> None:
     p.add_argument("--config", required=True, help="YAML recipe in configs/")
     p.add_argument("--run-dir", help="default: runs/<name>")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. schedule.epochs=2 (value parsed as YAML; repeat)")
 
 
 def _load(args):
@@ -74,6 +82,14 @@ def run_evaluate(args) -> int:
     from ..evaluator import Evaluator
     from .archs import print_metrics
 
+    allowed = tuple(EVALUATE_KEYS)
+    for pair in args.set:
+        key = pair.partition("=")[0]
+        if not (key.startswith("eval.") or key in allowed):
+            from ..errors import InputError
+
+            raise InputError(f"evaluate may override eval.* and {', '.join(allowed)} only; {key} would change the "
+                             "network the checkpoint was trained as", key=f"--set {key}")
     state = load_checkpoint(args.checkpoint)
     archs = read_arch_list_for(args.archs, state["meta"]["space"], args.checkpoint)  # before loading data
     meta = state["meta"]
