@@ -61,6 +61,8 @@ def preflight(cfg: dict, file: str, produced: set | frozenset = frozenset(), eva
     ev = cfg["eval"]
     if evaluate and ev["archs"] and (Path(ev["archs"]).exists() or ev["if_archs_missing"] != "sample"):
         read_arch_file(ev["archs"], get_space(cfg["space"]))
+    if evaluate and ev.get("gt"):
+        read_arch_file(ev["gt"], get_space(cfg["space"]))
     needed = {"checkpoint.init_from": cfg["checkpoint"].get("init_from"), "model.pretrained": cfg["model"].get("pretrained")}
     if cfg["strategy"].get("teacher") == "external":
         needed["strategy.teacher_weights"] = cfg["strategy"].get("teacher_weights")

@@ -34,3 +34,27 @@ def test_bad_config_key_is_one_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "c.yaml: schedule.epoch: unknown config key" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_run_reports_against_a_stand_alone_ground_truth(tmp_path, capsys):
+    from paddle_supernet.io.challenge_json import arch_list_from_codes, with_scores, write_arch_file
+    from paddle_supernet.metrics import ranking_metrics
+
+    write_tiny_cifar100(tmp_path, n_train=64, n_test=32)
+    space = get_space("cvpr21_resnet20")
+    archs = arch_list_from_codes(space.sample_unique(6, seed=3))
+    write_arch_file(tmp_path / "archs.json", archs)
+    sizes = {k: float(space.params(e.arch)) for k, e in archs.items()}
+    for name, noise in (("gt.seed0.json", 1.0), ("gt.seed1.json", -1.0), ("gt.json", 0.0)):
+        write_arch_file(tmp_path / name, with_scores(archs, {k: v + noise * (i % 2) for i, (k, v) in
+                                                             enumerate(sizes.items())}))
+    config = tmp_path / "c.yaml"
+    config.write_text(f"name: tiny\ndata: {{name: cifar100, root: {tmp_path}}}\n"
+                      f"eval: {{archs: {tmp_path / 'archs.json'}, gt: {tmp_path / 'gt.json'}}}\n")
+    argv = ["run", "--config", str(config), "--run-dir", str(tmp_path / "run")] + [a for o in TINY for a in ("--set", o)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "against the stand-alone ground truth" in out
+    expected = ranking_metrics(read_arch_file(tmp_path / "run" / "submission.json"), read_arch_file(tmp_path / "gt.json"))
+    assert f"| supernet | 6 | {expected['kendall']:.4f} |" in out
+    assert "| params proxy | 6 | 1.0000 |" in out and "| seed-to-seed ceiling | 6 |" in out

@@ -168,29 +168,45 @@ def run_all(args) -> int:
     if is_chain_file:
         results = run_chain(args.config, args.set, args.run_dir)
         for name, (trainer, archs, submission) in results.items():
-            _report_against_proxies(trainer.cfg, trainer.space, archs, submission, trainer.run_dir, name)
+            _report_against_proxies(trainer.cfg, trainer.space, archs, submission, trainer.run_dir, name,
+                                    trainer.train_data.num_classes)
         return 0
     cfg, run_dir = _load(args)
     preflight(cfg, args.config)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
     if submission is not None:  # None on data-parallel ranks other than 0
-        _report_against_proxies(cfg, trainer.space, archs, submission, run_dir)
+        _report_against_proxies(cfg, trainer.space, archs, submission, run_dir, num_classes=trainer.train_data.num_classes)
     return 0
 
 
-def _report_against_proxies(cfg: dict, space, archs, submission, run_dir: Path, title: str = "") -> None:
-    """Write the params and MACs proxies of ``archs`` beside the submission and print the agreement."""
+def _report_against_proxies(cfg: dict, space, archs, submission, run_dir: Path, title: str = "",
+                            num_classes: int | None = None) -> None:
+    """Write the params and MACs proxies of ``archs`` beside the submission and print the agreement;
+    with ``eval.gt``, the supernet and both proxies against that stand-alone ground truth (and the
+    seed-to-seed ceiling when its ``.seed0``/``.seed1`` files are beside it)."""
     from ..io.challenge_json import write_arch_file
     from ..metrics import format_metrics_table, ranking_metrics
     from ..proxies import model_variant, proxy_submission
+    from ..report import report_rows
+    from ..standalone import seed_path
 
+    variant = model_variant(cfg["model"], cfg["data"]["image_size"])
     rows = {}
     for proxy in ("params", "macs"):  # counted on the network the config builds
-        proxy_sub = proxy_submission(space, archs, proxy, **model_variant(cfg["model"], cfg["data"]["image_size"]))
+        proxy_sub = proxy_submission(space, archs, proxy, **variant)
         write_arch_file(run_dir / f"proxy_{proxy}.json", proxy_sub)
         rows[f"supernet vs {proxy} proxy"] = ranking_metrics(submission, proxy_sub)
     print(f"[run] {title + ': ' if title else ''}submission: {run_dir / 'submission.json'}")
     print(format_metrics_table(rows))
+    gt = cfg["eval"].get("gt")
+    if gt:
+        seeds = [str(seed_path(Path(gt), s)) for s in (0, 1)]
+        seeds = seeds if all(Path(p).exists() for p in seeds) else []
+        rows, _ = report_rows(gt, seeds, {"supernet": str(run_dir / "submission.json")}, cfg["space"], num_classes,
+                              variant=variant)
+        print(f"[run] against the stand-alone ground truth {gt} (\"beyond size\": partial correlation with log "
+              "params and log MACs held fixed, what size alone cannot explain):")
+        print(format_metrics_table(rows))
 
 
 def run_chain_cmd(args) -> int:

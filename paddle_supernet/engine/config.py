@@ -69,6 +69,7 @@ DEFAULTS: dict = {
         "archs": None,               # arch list to score; null: sample eval.sample archs
         "archs_subset": None,        # score only this many archs of eval.archs (seeded by sample_seed, keys kept)
         "if_archs_missing": "error",  # error, or sample: eval.sample archs when the eval.archs file is absent
+        "gt": None,                  # stand-alone ground truth of eval.archs: `run` reports against it (and its seeds)
         "sample": 200,
         "sample_seed": 1,
         "score": "accuracy",         # accuracy or neg_loss

@@ -148,6 +148,7 @@ SCHEMA = {
     "log.every_seconds": Number(low=0),
     "log.visualdl": Boolean(),
     "eval.archs": Text(nullable=True),
+    "eval.gt": Text(nullable=True),
     "eval.archs_subset": Integer(low=1, nullable=True),
     "eval.if_archs_missing": Choice(("error", "sample")),
     "eval.sample": POSITIVE,
