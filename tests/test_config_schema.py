@@ -61,3 +61,17 @@ def test_commands_that_import_paddle_print_only_their_own_lines(tmp_path):
                           "x.json", "--out", str(tmp_path / "y.json")], capture_output=True, text=True)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "bad.pdparams: corrupted or unreadable checkpoint" in out.stderr
+
+
+def test_a_batch_larger_than_the_training_set_is_one_line(tmp_path, capsys):
+    from helpers import TINY, write_tiny_cifar100
+
+    write_tiny_cifar100(tmp_path, n_train=20, n_test=8)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data: {{name: cifar100, root: {tmp_path}, batch_size: 64}}\n")
+    argv = ["train", "--config", str(config), "--run-dir", str(tmp_path / "r")]
+    argv += [a for o in TINY if not o.startswith("data.batch_size") for a in ("--set", o)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "data.batch_size: is 64, more than the 20 training images" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

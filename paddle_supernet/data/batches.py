@@ -17,6 +17,7 @@ import numpy as np
 import paddle
 from PIL import Image, ImageEnhance
 
+from ..errors import InputError
 from ..rng import local_rng
 from .arrays import ImageArrays
 
@@ -81,9 +82,9 @@ class TrainBatches:
         """``batch_size`` is the global batch; with ``shard=(rank, world)`` this process gets every
         world-th image of it (data-parallel training), augmented exactly as in a single process."""
         if len(data) < batch_size:
-            raise ValueError(f"training set has {len(data)} images, fewer than one batch of {batch_size}")
+            raise InputError(f"is {batch_size}, more than the {len(data)} training images", key="data.batch_size")
         if batch_size % shard[1]:
-            raise ValueError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks")
+            raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
         self.data, self.batch_size, self.augment, self.seed = data, batch_size, augment, seed
         self.rank, self.world = shard
         self._order_epoch, self._order = None, None

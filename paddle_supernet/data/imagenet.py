@@ -135,8 +135,7 @@ class StreamedTrainBatches:
 
     def __init__(self, source: "ImageFolderStream", batch_size: int, seed: int, shard: tuple = (0, 1)):
         if len(source) < batch_size:
-            raise InputError(f"training set has {len(source)} images, fewer than one batch of {batch_size}",
-                             key="data.batch_size")
+            raise InputError(f"is {batch_size}, more than the {len(source)} training images", key="data.batch_size")
         if batch_size % shard[1]:
             raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
         self.source, self.batch_size, self.seed = source, batch_size, seed
