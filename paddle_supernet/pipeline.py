@@ -71,6 +71,24 @@ def preflight(cfg: dict, file: str, produced: set | frozenset = frozenset(), eva
             raise InputError(f"{path} not found (checked before training)", file=file, key=key)
 
 
+def check_refines(previous: dict, cfg: dict, file: str) -> None:
+    """A stage that starts from ``previous`` may only split its weight groups further (2021 space):
+    checked for every field and the classifier before anything is trained."""
+    if cfg["space"] != "cvpr21_resnet20" or previous["space"] != cfg["space"]:
+        return
+    from .nn.branches import HEAD_KEY, partition, refinement_sources, scheme_for
+    from .spaces.cvpr21_resnet20 import FIELD_CHOICES
+
+    old, new = previous["model"]["branches"], cfg["model"]["branches"]
+    for field, key in [(f, f) for f in range(len(FIELD_CHOICES))] + [(18, HEAD_KEY)]:
+        try:
+            refinement_sources(partition(FIELD_CHOICES[field], scheme_for(old, key)),
+                               partition(FIELD_CHOICES[field], scheme_for(new, key)))
+        except InputError as err:
+            raise InputError(f"{err.problem} (field {key}: the previous stage's model.branches is {old!r})",
+                             file=file, key="model.branches") from None
+
+
 def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=None):
     """Train ``cfg`` in ``run_dir`` (resuming), then score its arch list into ``run_dir/submission.json``.
 
@@ -163,6 +181,8 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
             cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
         evaluate = stage["name"] in chain["evaluate"]
         preflight(cfg, stage["config"], produced, evaluate)
+        if stage["from_previous"] and planned:
+            check_refines(planned[-1][1], cfg, stage["config"])
         run_dir = root / stage["name"]
         previous = run_dir / "checkpoint.pdparams"
         produced |= {str(previous)} | ({str(cfg["checkpoint"]["export_full"])} if cfg["checkpoint"]["export_full"] else set())

@@ -80,8 +80,10 @@ PINNED = {
                            {4: 5, 8: 9}),
     "stage3_base": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "relu", None),
     "stage3_prl_oe": (0.001, 300, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
-    "stage3_prl_oe_code": (0.001, 100, 0, "distill", 8, 0.8, "per_option", "prelu", {4: 5, 8: 9}),
-    "stage3_prl_oe_code_frozen": (0.001, 100, 0, "distill", 8, 1.0, "per_option", "prelu", {4: 5, 8: 9}),
+    "stage3_prl_oe_code": (0.001, 100, 0, "distill", 8, 0.8, {"default": "per_option", "head": "per_option"}, "prelu",
+                           {4: 5, 8: 9}),
+    "stage3_prl_oe_code_frozen": (0.001, 100, 0, "distill", 8, 1.0, {"default": "per_option", "head": "per_option"},
+                                  "prelu", {4: 5, 8: 9}),
 }
 RELEASED = {"stage2_prl_oe_code": ("separate", True, False), "stage3_prl_oe_code": ("separate", False, True),
             "stage3_prl_oe_code_frozen": ("separate", True, False)}

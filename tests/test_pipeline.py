@@ -129,3 +129,17 @@ def test_chain_checks_every_stage_before_training(tmp_path):
     bad = overrides + ["model.pretrained=nowhere.pdparams"]
     with pytest.raises(InputError, match="model.pretrained: nowhere.pdparams not found"):
         run_chain(tmp_path / "chain2.yaml", bad, tmp_path / "runs")
+
+
+def test_chain_refuses_a_stage_that_does_not_refine_the_previous_groups(tmp_path):
+    from paddle_supernet.pipeline import run_chain
+
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\n"
+                                      "model: {branches: {default: released, head: released}}\n")
+    (tmp_path / "s1.yaml").write_text("_base_: s0.yaml\nmodel: {branches: per_option}\n")  # head left unsplit
+    (tmp_path / "chain.yaml").write_text("name: t\nstages:\n  - {name: a, config: s0.yaml}\n"
+                                         "  - {name: b, config: s1.yaml}\n")
+    with pytest.raises(InputError, match=r"s1.yaml: model.branches: new group .* spans several old branches .*field head"):
+        run_chain(tmp_path / "chain.yaml", [o for o in TINY if not o.startswith("strategy.")], tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
