@@ -19,6 +19,13 @@ DATASETS = {
 }
 
 
+def _seeded_subsets(train, val, cfg: dict):
+    """``train_subset`` / ``val_subset`` seeded subsets of both splits (all images when null)."""
+    seed = cfg.get("subset_seed", 0)
+    return (train.subset(seeded_subset(len(train), cfg.get("train_subset"), seed)),
+            val.subset(seeded_subset(len(val), cfg.get("val_subset"), seed + 1)))
+
+
 def load_dataset(cfg: dict):
     """(train, val) :class:`ImageArrays` for the ``data`` section of a config.
 
@@ -29,16 +36,11 @@ def load_dataset(cfg: dict):
     if name == "imagenet":  # streamed from disk; fixed ImageNet normalisation unless the config sets one
         from .imagenet import load_imagenet
 
-        train, val = load_imagenet(cfg)
-        train = train.subset(seeded_subset(len(train), cfg.get("train_subset"), cfg.get("subset_seed", 0)))
-        val = val.subset(seeded_subset(len(val), cfg.get("val_subset"), cfg.get("subset_seed", 0) + 1))
-        return train, val
+        return _seeded_subsets(*load_imagenet(cfg), cfg)
     if name not in DATASETS:
         raise InputError(f"unknown data set {name!r}; choose one of {', '.join(sorted(DATASETS) + ['imagenet'])}",
                          key="data.name")
-    train, val = DATASETS[name]("train", cfg), DATASETS[name]("val", cfg)
-    train = train.subset(seeded_subset(len(train), cfg.get("train_subset"), cfg.get("subset_seed", 0)))
-    val = val.subset(seeded_subset(len(val), cfg.get("val_subset"), cfg.get("subset_seed", 0) + 1))
+    train, val = _seeded_subsets(DATASETS[name]("train", cfg), DATASETS[name]("val", cfg), cfg)
     if cfg.get("mean") is None or cfg.get("std") is None:
         if name != "cifar100":
             mean, std = channel_stats(train.images)
