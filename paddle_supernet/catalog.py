@@ -24,6 +24,57 @@ STRATEGY_DEFAULTS: dict[str, dict] = {
 }
 
 
+#: CCFS-F alphas of the paper (stem, stages 1-4), on parameter counts
+CCFS_F_ALPHAS = [1.0, 1.0, 0.55, 0.43, 0.24]
+
+SAMPLER_DEFAULTS: dict[str, dict] = {
+    # K independent uniform draws of the distribution (the historical behaviour of every strategy)
+    "uniform": {},
+    # OFA / BigNAS sandwich rule: largest, smallest, then K - 2 uniform archs
+    "sandwich": {},
+    # FairNAS strict fairness over cycles of consecutive archs (see paddle_supernet.samplers.fair)
+    "fair": {},
+    # archs of a list file (e.g. the official test list), shuffled per pass and used in order
+    "list": {"archs": None},
+    # CCFS (paper): P uniform draws, keep the top K by Phi = sum alpha_group x layer params
+    "ccfs": {"pool": 400, "alphas": CCFS_F_ALPHAS, "measure": "params", "stage_weights": None,
+             "extra_uniform_every": 0, "ties": "first"},
+    # progressive shrinking: per-phase depth and width ranges (and lr), uniform within them
+    "phases": {"phases": None, "restart_optimizer": True, "cosine_unit": "step", "archs": None},
+}
+
+#: named presets of a sampler: a name for a set of parameters
+SAMPLER_PRESETS: dict[str, dict] = {
+    "ccfs_f": {"name": "ccfs", "alphas": CCFS_F_ALPHAS},
+    "ccfs_m": {"name": "ccfs", "alphas": 1.0},
+    # the released stage 2: 400 draws, top 4 by rounded channel sizes with stage weights 64 x
+    # [1, 1.1, 1.7, 1.9]; ties overwrite (dict keyed by size); every 3rd step filled to K + 1 sizes
+    "ccfs_released": {"name": "ccfs", "measure": "channels", "stage_weights": [1.0, 1.1, 1.7, 1.9],
+                      "extra_uniform_every": 3, "ties": "released"},
+}
+
+
+def sampler_defaults(name: str | None, file: str | None = None) -> dict:
+    """``{"name": name, **defaults}`` of a known sampler or preset; :class:`InputError` for an unknown name.
+
+    >>> sampler_defaults("ccfs_m")["alphas"]
+    1.0
+    """
+    known = sorted({*SAMPLER_DEFAULTS, *SAMPLER_PRESETS})
+    if name in SAMPLER_PRESETS:
+        preset = dict(SAMPLER_PRESETS[name])
+        base = preset.pop("name")
+        return {"name": name, **SAMPLER_DEFAULTS[base], **preset}
+    if name not in SAMPLER_DEFAULTS:
+        raise InputError(f"unknown sampler {name!r}; known: {', '.join(known)}", file=file, key="sampler.name")
+    return {"name": name, **SAMPLER_DEFAULTS[name]}
+
+
+def sampler_class_name(name: str) -> str:
+    """The registered sampler a name or preset builds."""
+    return SAMPLER_PRESETS.get(name, {}).get("name", name)
+
+
 def strategy_defaults(name: str | None, file: str | None = None) -> dict:
     """``{"name": name, **defaults}`` of a known strategy; :class:`InputError` for an unknown name."""
     if name not in STRATEGY_DEFAULTS:

@@ -42,6 +42,7 @@ DEFAULTS: dict = {
         "bn_stats": "batch",         # batch (correct) or frozen (pretrained statistics, as released)
         "pretrained": None,          # full-net state dict in the official layout (resnet48.pdparams) to start from
         "reorder": False,            # the baseline's L1 channel reordering of the pretrained weights
+        "few_shot": None,            # SSE: {by: [d3, d4], groups: [per copy: value lists, or "rest"]}
     },
     "data": {
         "name": "fashion_mnist",     # fashion_mnist (embedded default), cifar100, image_folder
@@ -62,6 +63,7 @@ DEFAULTS: dict = {
     "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
     "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0},
     "strategy": {"name": "distill"},  # further keys: see paddle_supernet.strategies
+    "sampler": {"name": "uniform"},   # which archs a step trains; further keys: see paddle_supernet.samplers
     "checkpoint": {"every_steps": 200, "init_from": None,
                    "export_full": None},  # when finished, write the largest arch in the official layout here
     "log": {"every_steps": 20, "every_seconds": 10.0, "visualdl": True},
@@ -81,6 +83,9 @@ DEFAULTS: dict = {
     },
 }
 
+#: sections whose keys are those of the component they name (checked by validate_config)
+NAMED_SECTIONS = ("strategy", "sampler")
+
 #: sections whose change does not alter the trained weights (a resumed run may change them)
 NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "checkpoint.export_full", "name")
 
@@ -92,7 +97,7 @@ def _check_keys(override: dict, defaults: dict, file: str, prefix: str = "") -> 
     """
     for key, value in override.items():
         dotted = f"{prefix}{key}"
-        if key == "strategy" and not prefix:
+        if key in NAMED_SECTIONS and not prefix:
             if not isinstance(value, dict):
                 raise InputError("must be a mapping with at least 'name'", file=file, key=dotted)
             continue
@@ -111,7 +116,7 @@ def _deep_update(base: dict, override: dict, defaults: dict = DEFAULTS, top: boo
     strategy name starts that strategy's keys afresh."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if top and key == "strategy" and "name" in value and value["name"] != out.get("strategy", {}).get("name"):
+        if top and key in NAMED_SECTIONS and "name" in value and value["name"] != out.get(key, {}).get("name"):
             out[key] = copy.deepcopy(value)
         elif isinstance(defaults.get(key), dict) and isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _deep_update(out[key], value, defaults[key], top=False)
@@ -202,18 +207,20 @@ def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") ->
 
 def validate_config(cfg: dict, file: str) -> None:
     """Check values that keys alone cannot (strategy keys, choices, positivity)."""
-    from ..catalog import strategy_defaults
+    from ..catalog import sampler_defaults, strategy_defaults
     from ..spaces import list_spaces
 
     if cfg["space"] not in list_spaces():
         raise InputError(f"unknown search space {cfg['space']!r}; known: {', '.join(list_spaces())}", file=file, key="space")
-    defaults = strategy_defaults(cfg["strategy"].get("name"), file)
-    for key in cfg["strategy"]:
-        if key not in defaults:
-            raise InputError(f"unknown key for strategy {cfg['strategy']['name']!r} (known: {', '.join(sorted(defaults))})",
-                             file=file, key=f"strategy.{key}")
-    cfg["strategy"] = {**defaults, **cfg["strategy"]}
+    for section, defaults_of in (("strategy", strategy_defaults), ("sampler", sampler_defaults)):
+        defaults = defaults_of(cfg[section].get("name"), file)
+        for key in cfg[section]:
+            if key not in defaults:
+                raise InputError(f"unknown key for {section} {cfg[section]['name']!r} (known: {', '.join(sorted(defaults))})",
+                                 file=file, key=f"{section}.{key}")
+        cfg[section] = {**defaults, **cfg[section]}
     check_values(cfg, file)
+    _check_sampler(cfg, file)
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
     _check_width_map(cfg, file)
@@ -221,6 +228,30 @@ def validate_config(cfg: dict, file: str) -> None:
     if low > high:
         raise InputError(f"must be [low, high] with low <= high, got {cfg['data']['crop_scale']!r}", file=file,
                          key="data.crop_scale")
+
+
+def _check_sampler(cfg: dict, file: str) -> None:
+    """Build the sampler once (pure Python, arch lists not read) so a bad phase list or range is
+    reported with the config file before anything runs."""
+    from ..samplers import build_sampler
+    from ..spaces import get_space
+
+    try:
+        build_sampler(cfg["sampler"], get_space(cfg["space"]), cfg["seed"], cfg["model"].get("distribution"),
+                      total_epochs=cfg["schedule"]["epochs"], route=copy_routing(cfg), read_lists=False)
+    except InputError as err:
+        raise err.located(file) from None
+
+
+def copy_routing(cfg: dict):
+    """The few-shot model's arch-to-copy routing of ``cfg`` (None without ``model.few_shot``)."""
+    few_shot = cfg["model"].get("few_shot")
+    if not few_shot:
+        return None
+    from ..spaces import get_space
+    from ..spaces.routing import CopyRouting
+
+    return CopyRouting.from_config(get_space(cfg["space"]), few_shot, cfg["model"].get("distribution"))
 
 
 def _check_width_map(cfg: dict, file: str) -> None:
@@ -258,6 +289,8 @@ def training_fingerprint(cfg: dict) -> str:
     trimmed = copy.deepcopy(cfg)
     for key in NON_TRAINING_KEYS:
         _drop(trimmed, key)
+    if trimmed.get("sampler") == {"name": "uniform"}:  # added later; runs from before it keep their fingerprint
+        trimmed.pop("sampler")
     return hashlib.sha256(json.dumps(trimmed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

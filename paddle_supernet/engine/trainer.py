@@ -20,10 +20,12 @@ from ..data import load_dataset
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from ..models import build_supernet
+from ..proxies import model_variant
+from ..samplers import build_sampler
 from ..spaces import get_space
 from ..strategies import build_strategy
 from .checkpoint import load_checkpoint, restore_model, save_checkpoint
-from .config import dump_config, training_fingerprint
+from .config import copy_routing, dump_config, training_fingerprint
 from .parallel import DataParallelRun
 from .progress import Progress, ScalarLog
 
@@ -64,8 +66,12 @@ class Trainer:
         self.train_data, self.val_data = data if data is not None else load_dataset(cfg["data"])
         self.model = model if model is not None else build_supernet(cfg, self.train_data.num_classes)
         self.optimizer = build_optimizer(self.model, cfg)
+        distribution = cfg["model"].get("distribution")
+        self.sampler = build_sampler(cfg.get("sampler"), self.space, cfg["seed"], distribution,
+                                     model_variant(cfg["model"], cfg["data"]["image_size"]),
+                                     total_epochs=cfg["schedule"]["epochs"], route=copy_routing(cfg))
         if strategy is None:
-            strategy = build_strategy(cfg["strategy"], self.space, cfg["seed"], cfg["model"].get("distribution"))
+            strategy = build_strategy(cfg["strategy"], self.space, cfg["seed"], distribution, self.sampler)
             strategy.setup(cfg, self.train_data.num_classes)
         self.strategy = strategy
         self.parallel = DataParallelRun(self.model)
@@ -75,6 +81,7 @@ class Trainer:
         self.batches = self.train_data.train_batches(cfg["data"]["batch_size"], cfg["data"]["augment"], cfg["seed"],
                                                      shard=self.parallel.shard)
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
+        self.sampler.bind(self.batches.steps_per_epoch)
         self.fingerprint = training_fingerprint(cfg)
         self.step = 0
         self.finished = False
@@ -82,7 +89,7 @@ class Trainer:
     def meta(self) -> dict:
         return {"config": self.cfg, "fingerprint": self.fingerprint, "space": self.cfg["space"],
                 "num_classes": self.train_data.num_classes, "step": self.step, "total_steps": self.total_steps,
-                "finished": self.finished}
+                "finished": self.finished, "strategy_state": self.strategy.state_dict()}
 
     def _resume_or_init(self) -> None:
         if self.checkpoint_path is not None and self.checkpoint_path.exists():
@@ -93,6 +100,7 @@ class Trainer:
                                  "or another run directory", file=str(self.checkpoint_path))
             restore_model(self.model, state, str(self.checkpoint_path))
             self.optimizer.set_state_dict(state["optimizer"])
+            self.strategy.load_state_dict(meta.get("strategy_state") or {})
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
             print(f"[train] resumed from {self.checkpoint_path} at step {self.step}/{self.total_steps}", flush=True)
             return
@@ -158,14 +166,15 @@ class Trainer:
         scalars_log = ScalarLog(self.run_dir / "vdl" if self.run_dir else "",
                                 enabled=log_cfg["visualdl"] and self.run_dir is not None and main)
         progress = Progress("train", self.total_steps, start=self.step, unit="step", every_seconds=log_cfg["every_seconds"])
-        sched, base_lr = self.cfg["schedule"], self.cfg["optimizer"]["lr"]
         spe = self.batches.steps_per_epoch
         self.model.train()
         try:
             while self.step < self.total_steps:
                 epoch, step_in_epoch = divmod(self.step, spe)
                 images, labels = self.batches.batch(epoch, step_in_epoch)
-                lr = lr_at(self.step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
+                lr = self.lr_at_step(self.step)
+                if self._phase_starts(self.step):
+                    self.optimizer = build_optimizer(self.model, self.cfg)  # fresh momentum, as released
                 self.optimizer.set_lr(lr)
                 with self.parallel.accumulate() as model:
                     scalars = self.strategy.step(model, images, labels, epoch, step_in_epoch)
@@ -197,6 +206,31 @@ class Trainer:
             self.model.set_active(self.space.largest())
         self._export_full()
         return self.checkpoint_path
+
+    def lr_at_step(self, step: int) -> float:
+        """The learning rate of global ``step``: one warm-up + cosine over the run, or, with phases,
+        a cosine restarted at each phase from the phase's lr (per step, or constant within an epoch
+        with ``cosine_unit: epoch``); the warm-up applies to the first phase only."""
+        sched, base_lr, spe = self.cfg["schedule"], self.cfg["optimizer"]["lr"], self.batches.steps_per_epoch
+        phase = self.sampler.phase_at(step // spe)
+        if phase is None:
+            return lr_at(step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
+        phase_lr = phase.lr if phase.lr is not None else base_lr
+        warmup = sched["warmup_steps"] if phase.index == 0 else 0
+        if self.sampler.cosine_unit == "epoch":
+            epoch_in_phase = step // spe - phase.first_epoch
+            if step < warmup:
+                return lr_at(step, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
+            return sched["min_lr"] + 0.5 * (phase_lr - sched["min_lr"]) * (1 + math.cos(math.pi * epoch_in_phase / phase.epochs))
+        return lr_at(step - phase.first_epoch * spe, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
+
+    def _phase_starts(self, step: int) -> bool:
+        """True at the first step of a phase after the first, when phases restart the optimizer."""
+        spe = self.batches.steps_per_epoch
+        if step % spe or not getattr(self.sampler, "restart_optimizer", False):
+            return False
+        phase = self.sampler.phase_at(step // spe)
+        return phase is not None and phase.index > 0 and phase.first_epoch == step // spe
 
     def _export_full(self) -> None:
         """``checkpoint.export_full``: the finished largest arch as a state dict in the official layout."""

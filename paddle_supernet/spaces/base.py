@@ -61,6 +61,22 @@ class LayerSpec:
         return 0
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One searchable decision of a space, as samplers see it.
+
+    ``kind`` is ``depth`` or ``width``; ``stage`` is the 0-based stage it belongs
+    to (the stem counts as stage 0); ``options`` are the values a code can hold
+    (depths, width codes or channel counts), in increasing order. Tied widths
+    (e.g. a stage's conv2 outputs in the 2022 test distribution) are one choice.
+    """
+
+    name: str
+    kind: str
+    stage: int
+    options: tuple[int, ...]
+
+
 class SearchSpace(abc.ABC):
     """Base class of a registered search space (see :func:`register_space`).
 
@@ -98,6 +114,29 @@ class SearchSpace(abc.ABC):
     @abc.abstractmethod
     def layer_specs(self, code: str, **variant) -> list[LayerSpec]:
         """The parameterised layers of the stand-alone network of ``code``."""
+
+    def choices(self, distribution: str | None = None) -> list[Choice]:
+        """The searchable decisions under ``distribution`` (see :class:`Choice`), in a fixed order."""
+        raise InputError(f"space {self.name} does not describe its choices; it cannot be used with this sampler")
+
+    def compose(self, values: dict[str, int], distribution: str | None = None) -> str:
+        """The code holding ``values`` (choice name -> option); inverse of :meth:`choice_values`."""
+        raise InputError(f"space {self.name} does not describe its choices; it cannot be used with this sampler")
+
+    def choice_values(self, code: str, distribution: str | None = None) -> dict[str, int]:
+        """Choice name -> the option ``code`` holds (choices of absent blocks are left out)."""
+        raise InputError(f"space {self.name} does not describe its choices")
+
+    def layer_group(self, layer_name: str) -> int | None:
+        """Group of a :class:`LayerSpec` by name: 0 stem, s + 1 stage s, None the classifier."""
+        if layer_name.startswith("stem."):
+            return 0
+        if layer_name.startswith("stages."):
+            return int(layer_name.split(".")[1]) + 1
+        return None
+
+    #: number of stages (layer groups are the stem and the stages)
+    num_stages: int = 0
 
     # ---- shared behaviour -------------------------------------------------
     def validate(self, code: str) -> None:
@@ -204,6 +243,17 @@ class SearchSpace(abc.ABC):
         order = sorted(range(len(codes)), key=lambda i: (sizes[i], i))
         picks = np.round(np.linspace(0, len(codes) - 1, n)).astype(int)
         return [order[i] for i in picks]
+
+    def group_params(self, code: str, **variant) -> list[int]:
+        """Parameters per layer group (stem, stage 1, ...; the classifier left out), as counted by
+        :meth:`layer_specs`. Spaces may override it with a faster equivalent (CCFS scores hundreds of
+        archs per step)."""
+        totals = [0] * (self.num_stages + 1)
+        for layer in self.layer_specs(code, **variant):
+            group = self.layer_group(layer.name)
+            if group is not None:
+                totals[group] += layer.params
+        return totals
 
     def params(self, code: str, **variant) -> int:
         """Trainable parameters of the stand-alone network (conv, BN affine, linear)."""

@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import InputError
-from .base import LayerSpec, SearchSpace, describe_allowed
+from .base import Choice, LayerSpec, SearchSpace, describe_allowed
 from .registry import register_space
 
 NUM_FIELDS = 20
@@ -141,6 +141,29 @@ class Cvpr21ResNet20(SearchSpace):
             if i != DUMMY_FIELD or include_dummy:
                 total *= len(choices)
         return total
+
+    # ---- choices (samplers) ---------------------------------------------
+    num_stages = 3
+
+    def choices(self, distribution: str | None = None) -> list[Choice]:
+        """One width choice per field (``f0`` ... ``f19``); the stage is the one whose widths the field's
+        options span (field 0, the stem, counts as stage 0)."""
+        self._check_distribution(distribution)
+        tops = sorted({c[-1] for c in FIELD_CHOICES})
+        return [Choice(f"f{i}", "width", tops.index(c[-1]), c) for i, c in enumerate(FIELD_CHOICES)]
+
+    def compose(self, values: dict[str, int], distribution: str | None = None) -> str:
+        code = "-".join(str(values[f"f{i}"]) for i in range(NUM_FIELDS))
+        self.validate(code)
+        return code
+
+    def choice_values(self, code: str, distribution: str | None = None) -> dict[str, int]:
+        return {f"f{i}": v for i, v in enumerate(self.decode(code).fields)}
+
+    def layer_group(self, layer_name: str) -> int | None:
+        if layer_name.startswith("blocks."):
+            return int(layer_name.split(".")[1]) // BLOCKS_PER_STAGE + 1
+        return super().layer_group(layer_name)
 
     # ---- stand-alone network --------------------------------------------
     def layer_specs(

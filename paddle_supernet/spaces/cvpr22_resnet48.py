@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .base import LayerSpec, SearchSpace, describe_allowed
+from .base import Choice, LayerSpec, SearchSpace, describe_allowed
 from .registry import register_space
 
 CODE_LENGTH = 52
@@ -250,6 +250,75 @@ class Cvpr22ResNet48(SearchSpace):
         tops = (7,) * 5 if distribution == "free" else TEST_MAX_CODE
         stages = tuple(((tops[s + 1], tops[s + 1]),) * low for s, (low, _) in enumerate(DEPTH_RANGES))
         return self.encode(ResNet48Arch(1, tuple(low for low, _ in DEPTH_RANGES), tops[0], stages))
+
+    # ---- choices (samplers) ---------------------------------------------
+    num_stages = 4
+
+    def choices(self, distribution: str | None = None) -> list[Choice]:
+        """Depths ``d1``-``d4``, then the widths. ``test``: ``stem`` (= stage 1's outputs), ``s{2,3,4}.out``
+        (the stage's tied conv2 outputs) and ``s{s}.b{j}.mid`` (conv1 of block j); ``free``: ``stem`` and
+        ``s{s}.b{j}.mid`` / ``s{s}.b{j}.out`` for every block. Blocks are numbered from 1; a block's choices
+        are ignored when the depth leaves it absent. The stem is stage 0."""
+        distribution = self._check_distribution(distribution)
+        out = [Choice(f"d{s + 1}", "depth", s, tuple(range(low, high + 1))) for s, (low, high) in enumerate(DEPTH_RANGES)]
+        tops = (7,) * 5 if distribution == "free" else TEST_MAX_CODE
+        out.append(Choice("stem", "width", 0, tuple(range(1, tops[0] + 1))))
+        for s in range(4):
+            codes = tuple(range(1, tops[s + 1] + 1))
+            if distribution == "test" and s > 0:
+                out.append(Choice(f"s{s + 1}.out", "width", s, codes))
+            for j in range(MAX_DEPTHS[s]):
+                out.append(Choice(f"s{s + 1}.b{j + 1}.mid", "width", s, codes))
+                if distribution == "free":
+                    out.append(Choice(f"s{s + 1}.b{j + 1}.out", "width", s, codes))
+        return out
+
+    def compose(self, values: dict[str, int], distribution: str | None = None) -> str:
+        distribution = self._check_distribution(distribution)
+        depths = tuple(int(values[f"d{s + 1}"]) for s in range(4))
+        stages = []
+        for s, d in enumerate(depths):
+            if distribution == "free":
+                outs = [values[f"s{s + 1}.b{j + 1}.out"] for j in range(d)]
+            else:
+                outs = [values["stem"] if s == 0 else values[f"s{s + 1}.out"]] * d
+            stages.append(tuple((int(values[f"s{s + 1}.b{j + 1}.mid"]), int(outs[j])) for j in range(d)))
+        code = self.encode(ResNet48Arch(1, depths, int(values["stem"]), tuple(stages)))
+        self.validate(code)
+        if distribution == "test" and not self.in_test_distribution(code):
+            raise InputError(f"arch code {code!r} is outside the test distribution")
+        return code
+
+    def choice_values(self, code: str, distribution: str | None = None) -> dict[str, int]:
+        distribution = self._check_distribution(distribution)
+        if distribution == "test" and not self.in_test_distribution(code):
+            raise InputError(f"arch code {code!r} is outside the test distribution")
+        arch = self.decode(code)
+        values = {f"d{s + 1}": d for s, d in enumerate(arch.depths)}
+        values["stem"] = arch.stem_code
+        for s, blocks in enumerate(arch.block_codes):
+            for j, (mid, out) in enumerate(blocks):
+                values[f"s{s + 1}.b{j + 1}.mid"] = mid
+                if distribution == "free":
+                    values[f"s{s + 1}.b{j + 1}.out"] = out
+                elif s > 0:
+                    values[f"s{s + 1}.out"] = out
+        return values
+
+    def group_params(self, code: str, small_input: bool = False, width_scale: float = 1.0,
+                     image_size: int | None = None) -> list[int]:
+        """:meth:`SearchSpace.group_params` from the blocks directly (4x faster than the layer list)."""
+        check_width_scale(width_scale)
+        arch = self.decode(code)
+        stem = arch.stem_channels(width_scale)
+        kernel = 3 if small_input else 7
+        totals = [kernel * kernel * self.in_channels * stem + 2 * stem, 0, 0, 0, 0]
+        for b in arch.blocks(width_scale):
+            count = 9 * b.cin * b.mid + 2 * b.mid + 9 * b.mid * b.cout + 2 * b.cout
+            if b.needs_projection:
+                count += b.cin * b.cout + 2 * b.cout
+            totals[b.stage + 1] += count
+        return totals
 
     # ---- stand-alone network --------------------------------------------
     def layer_specs(self, code: str, small_input: bool = False, width_scale: float = 1.0,

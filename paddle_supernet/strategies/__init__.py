@@ -1,6 +1,6 @@
 """Training strategies: what one optimisation step does (the loop does the rest).
 
-A strategy samples its subnets from the local RNG of (seed, epoch, step, k),
+A strategy takes its subnets from its sampler (:mod:`paddle_supernet.samplers`),
 runs forward and backward (gradients accumulate across its subnets) and
 returns scalars to log; the loop then takes one optimizer step.
 
@@ -21,15 +21,14 @@ for _name, _cls in (("distill", DistillSandwich), ("kd", TeacherKD), ("uniform",
     STRATEGIES.register(_name)(_cls)
 
 
-
-
-def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None) -> TrainingStrategy:
+def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None, sampler=None) -> TrainingStrategy:
     """Instantiate the strategy named in ``cfg`` with its other keys as parameters; its subnets
-    are drawn from ``distribution`` (None: the space's default)."""
+    come from ``sampler`` (None: uniform draws of ``distribution``, the space's default when None)."""
     params = {**strategy_defaults(cfg.get("name")), **cfg}
     name = params.pop("name")
     strategy = STRATEGIES.get(name)(space, seed, **params)
     strategy.distribution = distribution
+    strategy.sampler = sampler
     return strategy
 
 

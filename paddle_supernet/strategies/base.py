@@ -41,13 +41,30 @@ class TrainingStrategy:
     def __init__(self, space, seed: int):
         self.space, self.seed = space, seed
         self.distribution = None  # the space's default; set from model.distribution by build_strategy
+        self.sampler = None       # which archs a step trains; set by build_strategy (None: uniform)
 
     def setup(self, run_cfg: dict, num_classes: int) -> None:
         """Called once by the loop before training (e.g. to load an external teacher)."""
 
     def sample(self, epoch: int, step: int, k: int) -> str:
-        """The k-th subnet of a step: identical on every rank and after a resume."""
+        """The k-th uniform draw of a step (outside the sampler, e.g. the released look archs)."""
         return self.space.sample(self.seed, epoch, step, k, distribution=self.distribution)
+
+    def step_archs(self, epoch: int, step: int, count: int) -> list[str]:
+        """The archs the sampler gives this step: identical on every rank and after a resume."""
+        if self.sampler is None:
+            from ..samplers import UniformSampler
+
+            self.sampler = UniformSampler(self.space, self.seed, self.distribution)
+        return self.sampler.archs(epoch, step, count)
+
+    def state_dict(self) -> dict:
+        """History a resumed run needs (JSON-able), saved in the checkpoint; the sampler's included."""
+        return {"sampler": self.sampler.state_dict()} if self.sampler is not None else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.sampler is not None and "sampler" in state:
+            self.sampler.load_state_dict(state["sampler"])
 
     def step(self, model: paddle.nn.Layer, images, labels, epoch: int, step: int) -> dict:
         """Forward and backward for one batch; returns scalars to log."""

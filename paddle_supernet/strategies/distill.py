@@ -56,15 +56,18 @@ class _TeacherStrategy(TrainingStrategy):
         """K sampled subnets against ``teacher_logits``, gradients accumulated."""
         if self.k == 0:
             return scalars
-        scale = 1.0 / self.k if self.reduce == "mean" else 1.0
+        codes = self.step_archs(epoch, step, self.k)
+        scale = 1.0 / len(codes) if self.reduce == "mean" else 1.0
         sums: dict = {}
-        for k in range(self.k):
-            model.set_active(self.sample(epoch, step, k))
+        for code in codes:
+            model.set_active(code)
             loss, parts = self.subnet_loss(model(images), labels, teacher_logits)
             (loss * scale).backward()
             for name, value in parts.items():
                 sums[name] = sums.get(name, 0.0) + float(value)
-        scalars.update({name: value / self.k for name, value in sums.items()})
+        scalars.update({name: value / len(codes) for name, value in sums.items()})
+        if len(codes) != self.k:
+            scalars["sampler/archs"] = float(len(codes))
         return scalars
 
 

@@ -7,9 +7,10 @@ from .base import TrainingStrategy, accuracy, cross_entropy
 
 
 class UniformSampling(TrainingStrategy):
-    """Single-path one-shot: K uniformly sampled subnets per step, CE each, gradients accumulated.
+    """Single-path one-shot: K subnets per step from the sampler (uniform by default), CE each,
+    gradients accumulated; the runner-up's APS is this with the phases sampler.
 
-    ``reduce``: ``mean`` divides each subnet's loss by K, ``sum`` does not.
+    ``reduce``: ``mean`` divides each subnet's loss by the number of subnets, ``sum`` does not.
     """
 
     defaults = STRATEGY_DEFAULTS["uniform"]
@@ -21,14 +22,15 @@ class UniformSampling(TrainingStrategy):
         self.k, self.reduce = k, self._check_reduce(reduce)
 
     def step(self, model, images, labels, epoch: int, step: int) -> dict:
-        scale = 1.0 / self.k if self.reduce == "mean" else 1.0
+        codes = self.step_archs(epoch, step, self.k)
+        scale = 1.0 / len(codes) if self.reduce == "mean" else 1.0
         total = 0.0
-        for k in range(self.k):
-            model.set_active(self.sample(epoch, step, k))
+        for code in codes:
+            model.set_active(code)
             loss = cross_entropy(model(images), labels)
             (loss * scale).backward()
             total += float(loss)
-        return {"loss/subnet_ce": total / self.k}
+        return {"loss/subnet_ce": total / len(codes)}
 
 
 class FixedArch(TrainingStrategy):

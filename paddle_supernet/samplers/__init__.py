@@ -1,0 +1,57 @@
+"""Samplers: which archs a training step trains, one family for every strategy and space.
+
+``uniform`` (K independent draws), ``sandwich`` (largest, smallest, uniform),
+``fair`` (FairNAS strict fairness over cycles), ``list`` (an arch list in
+shuffled passes), ``ccfs`` (top K of P draws by a sampling factor; presets
+``ccfs_f``, ``ccfs_m``, ``ccfs_released``) and ``phases`` (progressive
+shrinking). A run's ``sampler`` section names one; its keys are the sampler's
+parameters (defaults in :mod:`paddle_supernet.catalog`).
+
+Example:
+    >>> from paddle_supernet.spaces import get_space
+    >>> sampler = build_sampler({"name": "ccfs_m", "pool": 20}, get_space("cvpr22_resnet48"), seed=0)
+    >>> len(sampler.archs(epoch=0, step=1, count=4))
+    4
+"""
+from __future__ import annotations
+
+from ..catalog import sampler_class_name, sampler_defaults
+from ..errors import InputError
+from ..registry import Registry
+from .base import Sampler
+from .basic import ListSampler, SandwichSampler, ShuffledPasses, UniformSampler, read_list_codes
+from .ccfs import CcfsSampler
+from .fair import FairSampler
+from .phases import Phase, PhasesSampler
+
+SAMPLERS = Registry("sampler")
+for _name, _cls in (("uniform", UniformSampler), ("sandwich", SandwichSampler), ("fair", FairSampler),
+                    ("list", ListSampler), ("ccfs", CcfsSampler), ("phases", PhasesSampler)):
+    SAMPLERS.register(_name)(_cls)
+    _cls.name = _name
+
+
+def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None = None, variant: dict | None = None,
+                  total_epochs: int | None = None, route=None, read_lists: bool = True) -> Sampler:
+    """The sampler ``cfg`` names (None: uniform), its other keys as parameters.
+
+    ``variant``: counting options of the trained network (CCFS); ``total_epochs``: checked against
+    the phases; ``route``: a few-shot model's arch-to-copy routing (phase groups); ``read_lists``:
+    False checks the config without reading arch list files.
+    """
+    cfg = dict(cfg or {"name": "uniform"})
+    params = {**sampler_defaults(cfg.get("name")), **cfg}
+    name = sampler_class_name(params.pop("name"))
+    cls = SAMPLERS.get(name, key="sampler.name")
+    if name == "phases":
+        params.update(total_epochs=total_epochs, route=route)
+    archs = params.get("archs")
+    if archs is not None:
+        if not isinstance(archs, str):
+            raise InputError(f"must be the path of an arch list file, got {archs!r}", key="sampler.archs")
+        params["archs"] = read_list_codes(archs, space) if read_lists else [space.largest(distribution)]
+    return cls(space, seed, distribution, variant, **params)
+
+
+__all__ = ["SAMPLERS", "CcfsSampler", "FairSampler", "ListSampler", "Phase", "PhasesSampler", "Sampler",
+           "SandwichSampler", "ShuffledPasses", "UniformSampler", "build_sampler"]
