@@ -19,6 +19,10 @@ STRATEGY_DEFAULTS: dict[str, dict] = {
     # the 2022 official baseline: CE + soft-label CE to a frozen external teacher
     "kd": {"k": 2, "ce_weight": 1.0, "kd_weight": 1.0, "temperature": 1.0, "reduce": "sum",
            "teacher": "external", "teacher_weights": None},
+    # the 2022 runner-up's CPT (and, with kd_weight and 7 candidates, its SSE step)
+    "cpt": {"k": 1, "ce_weight": 0.5, "kd_weight": 0.0, "temperature": 1.0, "reduce": "sum", "teacher": "external",
+            "teacher_weights": None, "candidate_weight": 0.5, "candidates": 10, "knn": 9, "recent": 100,
+            "reset_every": 500, "candidate_archs": None, "with_replacement": False, "skip_last_digit": False},
     "uniform": {"k": 1, "reduce": "mean"},
     "fixed": {"arch": "largest"},
 }

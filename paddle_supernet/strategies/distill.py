@@ -57,6 +57,13 @@ class _TeacherStrategy(TrainingStrategy):
         if self.k == 0:
             return scalars
         codes = self.step_archs(epoch, step, self.k)
+        scalars = self._train_archs(model, images, labels, codes, teacher_logits, scalars)
+        if len(codes) != self.k:
+            scalars["sampler/archs"] = float(len(codes))
+        return scalars
+
+    def _train_archs(self, model, images, labels, codes, teacher_logits, scalars) -> dict:
+        """Each of ``codes`` with :meth:`subnet_loss`, gradients accumulated; mean losses added to ``scalars``."""
         scale = 1.0 / len(codes) if self.reduce == "mean" else 1.0
         sums: dict = {}
         for code in codes:
@@ -66,8 +73,6 @@ class _TeacherStrategy(TrainingStrategy):
             for name, value in parts.items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         scalars.update({name: value / len(codes) for name, value in sums.items()})
-        if len(codes) != self.k:
-            scalars["sampler/archs"] = float(len(codes))
         return scalars
 
 

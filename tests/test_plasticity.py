@@ -1,0 +1,79 @@
+"""CPT / SSE: the constraint candidates against a hand-computed example; resumed runs hold the same candidates."""
+import numpy as np
+import pytest
+
+from paddle_supernet.engine.trainer import Trainer
+from paddle_supernet.errors import InputError
+from paddle_supernet.samplers.candidates import CandidateManager, width_distance
+from paddle_supernet.spaces import get_space
+
+from helpers import synthetic_data, tiny_config
+
+R48 = get_space("cvpr22_resnet48")
+
+
+def flat(digit: int) -> str:
+    """A 52-character code whose 47 width digits are all ``digit`` (distance |a - b| between two)."""
+    return "12222" + str(digit) * 47
+
+
+def test_distance_reads_absent_as_nine_and_normalises_by_47():
+    assert width_distance(flat(1), flat(3)) == 2.0
+    assert width_distance(flat(0), flat(2)) == 7.0  # 0 is read as 9
+    a, b = R48.largest(), R48.smallest()
+    by_hand = sum(abs((int(x) or 9) - (int(y) or 9)) for x, y in zip(a[5:], b[5:])) / 47
+    assert width_distance(a, b) == pytest.approx(by_hand)
+    assert width_distance(a, b, skip_last_digit=True) == pytest.approx(
+        sum(abs((int(x) or 9) - (int(y) or 9)) for x, y in zip(a[5:-1], b[5:-1])) / 47)
+
+
+def test_replacement_follows_a_hand_computed_example():
+    manager = CandidateManager(R48, 0, size=3, recent=3, knn=2, reset_every=1000)
+    manager.candidates = [flat(1), flat(2), flat(7)]
+    manager.recent = [flat(8), flat(5)]
+    # the new arch 3: nearest candidate is 2 (distance 1); the others are 1 and 7; diversity of 2 is
+    # (1 + 5) / 2 = 3; recent 8: (7 + 1) / 2 = 4, 5: (4 + 2) / 2 = 3, 3: (2 + 4) / 2 = 3 -> 8 replaces 2
+    assert manager.diversity(flat(2), [flat(1), flat(7)]) == 3.0
+    assert manager.update(flat(3), epoch=0, step=1) == [flat(1), flat(8), flat(7)]
+    assert manager.recent == [flat(8), flat(5), flat(3)]  # FIFO of 3
+    # the next arch 6: nearest 7 (1); others 1, 8; diversity of 7 = (6 + 1) / 2 = 3.5; recent 5: (4 + 3) / 2,
+    # 3: (2 + 5) / 2, 6: (5 + 2) / 2 = 3.5, none higher: nothing changes; 8 left the FIFO
+    assert manager.update(flat(6), epoch=0, step=2) == [flat(1), flat(8), flat(7)]
+    assert manager.recent == [flat(5), flat(3), flat(6)]
+    # an absent-block 0 reads as 9: recent 0 beats candidate 8's diversity (others 1, 7: (6 + 2) / 2 = 4 < 5)
+    manager.recent = [flat(0)]
+    assert manager.update(flat(8), epoch=0, step=3)[1] == flat(0)
+
+
+def test_resets_come_from_the_local_rng_and_the_list():
+    pool = [R48.sample(0, 0, i) for i in range(30)]
+    one = CandidateManager(R48, 5, size=10, reset_every=4, pool=pool)
+    two = CandidateManager(R48, 5, size=10, reset_every=4, pool=pool)
+    for step in range(9):
+        assert one.update(pool[step], 0, step) == two.update(pool[step], 0, step)
+    assert set(one.candidates) <= set(pool)
+    with pytest.raises(InputError, match="strategy.knn: must be at most candidates - 1 = 9"):
+        CandidateManager(R48, 0, knn=10)
+    with pytest.raises(InputError, match="strategy.name: constraint candidates measure 2022 width digits"):
+        CandidateManager(get_space("cvpr21_resnet20"), 0)
+
+
+R48_TINY = ["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125",
+            "schedule.epochs=2", "strategy.name=cpt", "strategy.candidates=4", "strategy.knn=3", "strategy.recent=5",
+            "strategy.reset_every=3"]
+
+
+def test_a_resumed_cpt_run_holds_the_same_candidates_and_weights(tmp_path):
+    data = synthetic_data()
+    cfg = tiny_config(R48_TINY)
+    full = Trainer(cfg, tmp_path / "full", data=data)
+    full.fit()
+    cut = Trainer(cfg, tmp_path / "cut", data=data)
+    cut.fit(stop_after=6)  # checkpoint at step 4 (epoch end); steps 5-6 lost
+    resumed = Trainer(cfg, tmp_path / "cut", data=data)
+    resumed.fit()
+    assert resumed.strategy.state_dict() == full.strategy.state_dict()
+    assert len(full.strategy.state_dict()["candidates"]["all"]["candidates"]) == 4
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    for key in a:
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
