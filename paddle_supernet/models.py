@@ -87,7 +87,14 @@ def _build(builder, seed: int, *args) -> paddle.nn.Layer:
 def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> paddle.nn.Layer:
     """The supernet for ``cfg['space']``; weights initialised from ``seed`` (default ``cfg['seed']``)."""
     builder = SUPERNETS.get(cfg["space"], key="space")
-    return _build(builder, cfg["seed"] if seed is None else seed, cfg["model"], num_classes)
+    seed = cfg["seed"] if seed is None else seed
+    if not cfg["model"].get("few_shot"):
+        return _build(builder, seed, cfg["model"], num_classes)
+    from .engine.config import copy_routing
+    from .nn.few_shot import FewShotSupernet
+
+    route = copy_routing(cfg)
+    return _build(lambda: FewShotSupernet([builder(cfg["model"], num_classes) for _ in range(route.copies)], route), seed)
 
 
 def build_standalone(cfg: dict, code: str, num_classes: int, seed: int) -> paddle.nn.Layer:

@@ -24,7 +24,7 @@ from ..proxies import model_variant
 from ..samplers import build_sampler
 from ..spaces import get_space
 from ..strategies import build_strategy
-from .checkpoint import load_checkpoint, restore_model, save_checkpoint
+from .checkpoint import check_state_matches, load_checkpoint, restore_model, save_checkpoint
 from .config import copy_routing, dump_config, training_fingerprint
 from .parallel import DataParallelRun
 from .progress import Progress, ScalarLog
@@ -45,9 +45,12 @@ def lr_at(step: int, total_steps: int, base_lr: float, warmup_steps: int, min_lr
     return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def build_optimizer(model, cfg: dict):
+def build_optimizer(model, cfg: dict, group: int | None = None):
+    """Momentum over the trainable parameters; ``group``: only that copy's (a few-shot supernet's phase
+    of one copy group, with ``model.few_shot.optimize: group``)."""
     opt = cfg["optimizer"]
-    params = [p for p in model.parameters() if not p.stop_gradient]
+    source = model.group_parameters(group) if group is not None else model.parameters()
+    params = [p for p in source if not p.stop_gradient]
     return paddle.optimizer.Momentum(learning_rate=opt["lr"], momentum=opt["momentum"], parameters=params,
                                      use_nesterov=bool(opt["nesterov"]),
                                      weight_decay=paddle.regularizer.L2Decay(opt["weight_decay"]))
@@ -65,7 +68,6 @@ class Trainer:
         self.space = get_space(cfg["space"])
         self.train_data, self.val_data = data if data is not None else load_dataset(cfg["data"])
         self.model = model if model is not None else build_supernet(cfg, self.train_data.num_classes)
-        self.optimizer = build_optimizer(self.model, cfg)
         distribution = cfg["model"].get("distribution")
         self.sampler = build_sampler(cfg.get("sampler"), self.space, cfg["seed"], distribution,
                                      model_variant(cfg["model"], cfg["data"]["image_size"]),
@@ -82,6 +84,7 @@ class Trainer:
                                                      shard=self.parallel.shard)
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
         self.sampler.bind(self.batches.steps_per_epoch)
+        self.optimizer = self._optimizer_for(0)
         self.fingerprint = training_fingerprint(cfg)
         self.step = 0
         self.finished = False
@@ -99,6 +102,7 @@ class Trainer:
                 raise InputError("was written by a different training config; use the same config to resume "
                                  "or another run directory", file=str(self.checkpoint_path))
             restore_model(self.model, state, str(self.checkpoint_path))
+            self.optimizer = self._optimizer_for(int(meta["step"]))
             self.optimizer.set_state_dict(state["optimizer"])
             self.strategy.load_state_dict(meta.get("strategy_state") or {})
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
@@ -109,7 +113,9 @@ class Trainer:
             from ..nn.official_weights import full_network_state, load_official, reorder_by_l1
 
             state = full_network_state(pretrained, self.cfg["space"])
-            load_official(self.model, reorder_by_l1(state) if self.cfg["model"].get("reorder") else state, str(pretrained))
+            state = reorder_by_l1(state) if self.cfg["model"].get("reorder") else state
+            for target in getattr(self.model, "copies", [self.model]):
+                load_official(target, state, str(pretrained))
             print(f"[train] initialised weights from the full network {pretrained}", flush=True)
         init_from = self.cfg["checkpoint"]["init_from"]
         if init_from:
@@ -139,6 +145,10 @@ class Trainer:
                 continue
             raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
                              file=path)
+        if hasattr(self.model, "load_every_copy") and not old_model.get("few_shot"):
+            check_state_matches(self.model.copies[0], weights, path)
+            self.model.load_every_copy(weights)  # sub-supernet enhancing starts every copy from one supernet
+            return
         old_branches, old_teacher = old_model.get("branches", "none"), old_model.get("teacher_weights", "shared")
         if old_branches != new_model["branches"] or old_teacher != new_model.get("teacher_weights", "shared"):
             self.model.load_stage(weights, old_branches, old_teacher)
@@ -174,7 +184,7 @@ class Trainer:
                 images, labels = self.batches.batch(epoch, step_in_epoch)
                 lr = self.lr_at_step(self.step)
                 if self._phase_starts(self.step):
-                    self.optimizer = build_optimizer(self.model, self.cfg)  # fresh momentum, as released
+                    self.optimizer = self._optimizer_for(self.step)  # fresh momentum, as released
                 self.optimizer.set_lr(lr)
                 with self.parallel.accumulate() as model:
                     scalars = self.strategy.step(model, images, labels, epoch, step_in_epoch)
@@ -223,6 +233,15 @@ class Trainer:
                 return lr_at(step, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
             return sched["min_lr"] + 0.5 * (phase_lr - sched["min_lr"]) * (1 + math.cos(math.pi * epoch_in_phase / phase.epochs))
         return lr_at(step - phase.first_epoch * spe, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
+
+    def _optimizer_for(self, step: int):
+        """The optimizer of ``step``'s phase: over one copy's parameters when the phase trains one
+        copy group and ``model.few_shot.optimize`` is ``group``, else over every parameter."""
+        group = None
+        route = getattr(self.model, "route", None)
+        if route is not None and route.optimize == "group":
+            group = getattr(self.sampler.phase_at(step // self.batches.steps_per_epoch), "group", None)
+        return build_optimizer(self.model, self.cfg, group)
 
     def _phase_starts(self, step: int) -> bool:
         """True at the first step of a phase after the first, when phases restart the optimizer."""

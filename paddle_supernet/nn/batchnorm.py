@@ -115,7 +115,8 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
         >>> model.set_active(code)                 # doctest: +SKIP
         >>> calibrate_bn(model, calib_batches)     # doctest: +SKIP
     """
-    layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
+    root = model.active_copy() if hasattr(model, "active_copy") else model  # a few-shot supernet: its active copy
+    layers = [layer for layer in root.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
     seen = 0
     was_training = model.training
     model.eval()

@@ -3,7 +3,10 @@
 Sub-supernet enhancing (the 2022 runner-up's SSE) splits the supernet into
 copies by the depths of stages 3 and 4. The table names the choices it keys
 on (``by``) and, per copy, the value tuples routed to it; ``rest`` takes
-every other tuple (or null: every tuple must be listed). Pure Python.
+every other tuple (or null: every tuple must be listed). ``optimize``: which
+parameters a phase of one copy group trains: ``group`` (that copy's only) or
+``all`` (every copy, as released: idle copies still get momentum and weight
+decay on the zero gradients of copies trained before). Pure Python.
 
 Example:
     >>> from paddle_supernet.spaces import get_space
@@ -24,14 +27,19 @@ KEY = "model.few_shot"
 class CopyRouting:
     """Maps the values of the ``by`` choices of a code to a copy index; see the module docstring."""
 
-    def __init__(self, space, by: list[str], table: dict[tuple, int], copies: int, distribution: str | None = None):
+    def __init__(self, space, by: list[str], table: dict[tuple, int], copies: int, distribution: str | None = None,
+                 optimize: str = "group"):
         self.space, self.by, self.table, self.copies, self.distribution = space, list(by), dict(table), copies, distribution
+        self.optimize = optimize
 
     @classmethod
     def from_config(cls, space, cfg: dict, distribution: str | None = None) -> "CopyRouting":
         """``{"by": [choice names], "groups": [per copy: list of value lists, or "rest"]}``."""
-        if not isinstance(cfg, dict) or set(cfg) - {"by", "groups"}:
-            raise InputError(f"must be a mapping with keys by and groups, got {cfg!r}", key=KEY)
+        if not isinstance(cfg, dict) or set(cfg) - {"by", "groups", "optimize"}:
+            raise InputError(f"must be a mapping with keys by, groups and optimize, got {cfg!r}", key=KEY)
+        optimize = cfg.get("optimize", "group")
+        if optimize not in ("group", "all"):
+            raise InputError(f"must be group or all, got {optimize!r}", key=f"{KEY}.optimize")
         choices = {c.name: c for c in space.choices(distribution)}
         by, groups = cfg.get("by"), cfg.get("groups")
         if not isinstance(by, list) or not by or any(name not in choices for name in by):
@@ -62,7 +70,7 @@ class CopyRouting:
         elif missing:
             raise InputError(f"({', '.join(by)}) = {list(missing[0])} is assigned to no copy ({len(missing)} unassigned); "
                              "list it or add a 'rest' copy", key=f"{KEY}.groups")
-        return cls(space, by, table, len(groups), distribution)
+        return cls(space, by, table, len(groups), distribution, optimize)
 
     def group_of(self, code: str) -> int:
         """The copy index of ``code``."""
