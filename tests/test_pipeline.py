@@ -143,3 +143,26 @@ def test_chain_refuses_a_stage_that_does_not_refine_the_previous_groups(tmp_path
     with pytest.raises(InputError, match=r"s1.yaml: model.branches: new group .* spans several old branches .*field head"):
         run_chain(tmp_path / "chain.yaml", [o for o in TINY if not o.startswith("strategy.")], tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
+
+
+def test_runner_up_recipes_follow_the_paper_and_the_released_code():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "configs" / "cvpr22" / "runner_up"
+    v3, v2 = load_config(root / "aps_v3.yaml"), load_config(root / "aps_v2.yaml")
+    phases = v3["sampler"]["phases"]
+    assert [p["epochs"] for p in phases] == [5, 10, 15, 5, 10, 25] and [p["lr"] for p in phases] == [0.001, 0.002, 0.004] * 2
+    assert phases[0]["depth"] == [[4, 5], [4, 5], [6, 8], [2, 5]] and phases[1]["depth"] == [[3, 5], [3, 5], [4, 8], [2, 5]]
+    assert v2["sampler"]["phases"][0]["depth"][3] == [4, 5] and v2["sampler"]["phases"][1]["depth"][3] == [2, 5]
+    assert [p["width"] for p in phases[3:]] == [[[1, 3]] * 4, [[1, 3], [1, 3], [1, 5], [1, 5]], [[1, 3], [1, 3], [1, 5], [1, 7]]]
+    assert (v3["strategy"]["name"], v3["strategy"]["k"], v3["data"]["batch_size"]) == ("uniform", 4, 2048)
+    released = load_config(root / "aps_released.yaml")["sampler"]
+    assert [p["lr"] for p in released["phases"]] == [0.008, 0.016, 0.032] * 2 and released["cosine_unit"] == "epoch"
+    cpt = load_config(root / "cpt.yaml")["strategy"]
+    assert (cpt["ce_weight"], cpt["candidate_weight"], cpt["candidates"], cpt["knn"], cpt["recent"], cpt["reset_every"]) \
+        == (0.5, 0.5, 10, 9, 100, 500)
+    sse = load_config(root / "sse34_dis.yaml")
+    assert [(p["epochs"], p["group"]) for p in sse["sampler"]["phases"]] == [(6, 0), (9, 1), (6, 2), (9, 3)]
+    assert (sse["strategy"]["ce_weight"], sse["strategy"]["kd_weight"], sse["strategy"]["candidate_weight"],
+            sse["strategy"]["candidates"], sse["strategy"]["knn"], sse["strategy"]["recent"]) == (0.4, 0.4, 0.2, 7, 6, 80)
+    assert load_config(root / "sse34_dis_released.yaml")["model"]["few_shot"]["optimize"] == "all"
