@@ -23,6 +23,9 @@ STRATEGY_DEFAULTS: dict[str, dict] = {
     "cpt": {"k": 1, "ce_weight": 0.5, "kd_weight": 0.0, "temperature": 1.0, "reduce": "sum", "teacher": "external",
             "teacher_weights": None, "candidate_weight": 0.5, "candidates": 10, "knn": 9, "recent": 100,
             "reset_every": 500, "candidate_archs": None, "with_replacement": False, "skip_last_digit": False},
+    # the 2022 winner's stage 1: MoCo v2 on the supernet (needs model.contrastive)
+    "moco": {"temperature": 0.1, "momentum": 0.999, "query": "largest", "k": 1, "passes": 1, "swap_views": False,
+             "reduce": "sum"},
     "uniform": {"k": 1, "reduce": "mean"},
     "fixed": {"arch": "largest"},
 }

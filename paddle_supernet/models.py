@@ -88,6 +88,12 @@ def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> padd
     """The supernet for ``cfg['space']``; weights initialised from ``seed`` (default ``cfg['seed']``)."""
     builder = SUPERNETS.get(cfg["space"], key="space")
     seed = cfg["seed"] if seed is None else seed
+    contrastive = cfg["model"].get("contrastive")
+    if contrastive:
+        from .nn.contrastive import ContrastiveSupernet
+
+        return _build(lambda: ContrastiveSupernet(builder(cfg["model"], num_classes), builder(cfg["model"], num_classes),
+                                                  contrastive["dim"], contrastive["queue"], seed), seed)
     if not cfg["model"].get("few_shot"):
         return _build(builder, seed, cfg["model"], num_classes)
     from .engine.config import copy_routing

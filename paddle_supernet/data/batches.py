@@ -37,6 +37,7 @@ class Augment:
     """
 
     crop_padding: int = 0
+    resized_crop: tuple | None = None  # [low, high] area range: RandomResizedCrop (bilinear) instead of the padded crop
     flip: bool = False
     brightness: float = 0.0
     contrast: float = 0.0
@@ -46,7 +47,9 @@ class Augment:
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = np.array(images, dtype=np.uint8, copy=True)
         n, h, w, _ = x.shape
-        if self.crop_padding:
+        if self.resized_crop:
+            x = np.stack([self._resized_crop(image, rng) for image in x])
+        elif self.crop_padding:
             p = self.crop_padding
             padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
             dy, dx = rng.integers(0, 2 * p + 1, size=n), rng.integers(0, 2 * p + 1, size=n)
@@ -67,6 +70,15 @@ class Augment:
         return x.astype(np.float32) / 255.0
 
 
+    def _resized_crop(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from .imagenet import random_resized_crop_box
+
+        h, w = image.shape[:2]
+        top, left, ch, cw = random_resized_crop_box(rng, w, h, tuple(self.resized_crop))
+        crop = _to_pil(image[top:top + ch, left:left + cw])
+        return _from_pil(crop.resize((w, h), Image.BILINEAR), image.shape)
+
+
 def _to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(image[..., 0] if image.shape[2] == 1 else image)
 
@@ -78,15 +90,19 @@ def _from_pil(image: Image.Image, shape) -> np.ndarray:
 class TrainBatches:
     """Shuffled, augmented training batches addressed by (epoch, step); the last partial batch is dropped."""
 
-    def __init__(self, data: ImageArrays, batch_size: int, augment: Augment, seed: int, shard: tuple = (0, 1)):
+    def __init__(self, data: ImageArrays, batch_size: int, augment: Augment, seed: int, shard: tuple = (0, 1),
+                 views: int = 1):
         """``batch_size`` is the global batch; with ``shard=(rank, world)`` this process gets every
-        world-th image of it (data-parallel training), augmented exactly as in a single process."""
+        world-th image of it (data-parallel training), augmented exactly as in a single process.
+        ``views`` > 1: each image augmented that many times independently, the views concatenated
+        (view 0 first, as the single-view batch) and the labels given once (contrastive training)."""
         if len(data) < batch_size:
             raise InputError(f"is {batch_size}, more than the {len(data)} training images", key="data.batch_size")
         if batch_size % shard[1]:
             raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
         self.data, self.batch_size, self.augment, self.seed = data, batch_size, augment, seed
         self.rank, self.world = shard
+        self.views = views
         self._order_epoch, self._order = None, None
 
     @property
@@ -102,9 +118,11 @@ class TrainBatches:
     def batch(self, epoch: int, step: int):
         """(images float32 NCHW tensor, labels int64 tensor) of ``step`` in ``epoch``."""
         idx = self.indices(epoch, step)
-        x = self.augment(self.data.images[idx], local_rng(self.seed, epoch, step, stream=AUGMENT_STREAM))
         mine = slice(self.rank, None, self.world)
-        return paddle.to_tensor(self.data.to_input(x[mine])), paddle.to_tensor(self.data.labels[idx][mine])
+        views = [self.augment(self.data.images[idx], local_rng(self.seed, epoch, step, v, stream=AUGMENT_STREAM))[mine]
+                 for v in range(self.views)]
+        x = views[0] if self.views == 1 else np.concatenate(views)
+        return paddle.to_tensor(self.data.to_input(x)), paddle.to_tensor(self.data.labels[idx][mine])
 
 
 def fixed_batches(data: ImageArrays, batch_size: int, with_labels: bool = True) -> list:

@@ -133,12 +133,12 @@ class StreamedTrainBatches:
     Consecutive requests stream from one loader; any other request (a resume) starts a new one there.
     """
 
-    def __init__(self, source: "ImageFolderStream", batch_size: int, seed: int, shard: tuple = (0, 1)):
+    def __init__(self, source: "ImageFolderStream", batch_size: int, seed: int, shard: tuple = (0, 1), views: int = 1):
         if len(source) < batch_size:
             raise InputError(f"is {batch_size}, more than the {len(source)} training images", key="data.batch_size")
         if batch_size % shard[1]:
             raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
-        self.source, self.batch_size, self.seed = source, batch_size, seed
+        self.source, self.batch_size, self.seed, self.views = source, batch_size, seed, views
         self.rank, self.world = shard
         self._iter, self._next = None, None
         self._order_epoch, self._order_cache = None, None
@@ -156,7 +156,8 @@ class StreamedTrainBatches:
     def items(self, epoch: int, step: int) -> list:
         """This rank's ``(index, rng key)`` items of batch ``step`` of ``epoch``."""
         idx = self._order(epoch)[step * self.batch_size:(step + 1) * self.batch_size]
-        return [(int(idx[p]), (self.seed, epoch, step, p)) for p in range(self.rank, self.batch_size, self.world)]
+        return [(int(idx[p]), (self.seed, epoch, step, p + v * self.batch_size))  # view v: its own crop and flip
+                for v in range(self.views) for p in range(self.rank, self.batch_size, self.world)]
 
     def _loader(self, epoch: int, step: int):
         return self.source.stream([self.items(epoch, s) for s in range(step, self.steps_per_epoch)])
@@ -167,7 +168,7 @@ class StreamedTrainBatches:
             self._iter = self._loader(epoch, step)
         images, labels = next(self._iter)
         self._next = (epoch, step + 1)
-        return images, labels
+        return images, labels[: labels.shape[0] // self.views]
 
 
 class _Reiterable:
@@ -212,9 +213,9 @@ class ImageFolderStream:
             yield images, labels.astype("int64").reshape([-1])
 
     # ---- the data interface the loop and the evaluator use ------------------------------------
-    def train_batches(self, batch_size: int, augment, seed: int, shard: tuple = (0, 1)) -> StreamedTrainBatches:
+    def train_batches(self, batch_size: int, augment, seed: int, shard: tuple = (0, 1), views: int = 1) -> StreamedTrainBatches:
         """Augmented training batches (``augment``, the 2021 in-memory options, does not apply here)."""
-        return StreamedTrainBatches(self, batch_size, seed, shard)
+        return StreamedTrainBatches(self, batch_size, seed, shard, views=views)
 
     def eval_batches(self, batch_size: int, with_labels: bool = True):
         """The whole split with the eval transform, streamed anew at every pass."""

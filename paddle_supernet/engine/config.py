@@ -43,6 +43,7 @@ DEFAULTS: dict = {
         "pretrained": None,          # full-net state dict in the official layout (resnet48.pdparams) to start from
         "reorder": False,            # the baseline's L1 channel reordering of the pretrained weights
         "few_shot": None,            # SSE: {by: [d3, d4], groups: [per copy: value lists, or "rest"]}
+        "contrastive": None,         # MoCo stage: {dim: 128, queue: 40960} (neck output size, queue length)
     },
     "data": {
         "name": "fashion_mnist",     # fashion_mnist (embedded default), cifar100, image_folder
@@ -57,7 +58,7 @@ DEFAULTS: dict = {
         "resize": None,              # imagenet: eval short side before the centre crop (null: image_size x 256/224)
         "crop_scale": [0.08, 1.0],   # imagenet: RandomResizedCrop area range
         "workers": 0,                # imagenet: DataLoader worker processes decoding JPEGs
-        "augment": {"crop_padding": 4, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
+        "augment": {"crop_padding": 4, "resized_crop": None, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
                     "probability": 0.5},
     },
     "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
@@ -85,6 +86,10 @@ DEFAULTS: dict = {
 
 #: sections whose keys are those of the component they name (checked by validate_config)
 NAMED_SECTIONS = ("strategy", "sampler")
+
+#: keys added after runs were made, with their defaults: left out of the fingerprint at the default
+ADDED_LATER = {"sampler": {"name": "uniform"}, "model.few_shot": None, "model.contrastive": None,
+               "data.augment.resized_crop": None}
 
 #: sections whose change does not alter the trained weights (a resumed run may change them)
 NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "checkpoint.export_full", "name")
@@ -224,6 +229,7 @@ def validate_config(cfg: dict, file: str) -> None:
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
     _check_width_map(cfg, file)
+    _check_contrastive(cfg, file)
     low, high = cfg["data"]["crop_scale"]
     if low > high:
         raise InputError(f"must be [low, high] with low <= high, got {cfg['data']['crop_scale']!r}", file=file,
@@ -252,6 +258,23 @@ def copy_routing(cfg: dict):
     from ..spaces.routing import CopyRouting
 
     return CopyRouting.from_config(get_space(cfg["space"]), few_shot, cfg["model"].get("distribution"))
+
+
+def _check_contrastive(cfg: dict, file: str) -> None:
+    """``model.contrastive``: {dim, queue} positive integers; needs a strategy that trains it (moco)."""
+    section = cfg["model"].get("contrastive")
+    if section is None:
+        if cfg["strategy"]["name"] == "moco":
+            raise InputError("the moco strategy needs model.contrastive: {dim: 128, queue: 40960}", file=file,
+                             key="model.contrastive")
+        return
+    if not isinstance(section, dict) or set(section) != {"dim", "queue"} or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in section.values()):
+        raise InputError(f"must be {{dim: N, queue: N}} with positive integers, got {section!r}", file=file,
+                         key="model.contrastive")
+    if cfg["space"] != "cvpr22_resnet48" or cfg["model"].get("few_shot"):
+        raise InputError("contrastive pretraining is offered for the plain cvpr22_resnet48 supernet", file=file,
+                         key="model.contrastive")
 
 
 def _check_width_map(cfg: dict, file: str) -> None:
@@ -289,8 +312,12 @@ def training_fingerprint(cfg: dict) -> str:
     trimmed = copy.deepcopy(cfg)
     for key in NON_TRAINING_KEYS:
         _drop(trimmed, key)
-    if trimmed.get("sampler") == {"name": "uniform"}:  # added later; runs from before it keep their fingerprint
-        trimmed.pop("sampler")
+    for dotted, default in ADDED_LATER.items():  # runs from before a key existed keep their fingerprint
+        node, parts = trimmed, dotted.split(".")
+        for part in parts[:-1]:
+            node = node.get(part, {})
+        if parts[-1] in node and node[parts[-1]] == default:
+            node.pop(parts[-1])
     return hashlib.sha256(json.dumps(trimmed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

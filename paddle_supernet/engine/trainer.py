@@ -81,7 +81,8 @@ class Trainer:
             raise InputError("takes a second optimizer step decided by each rank's own loss (strategy.look > 0), "
                              "which data-parallel ranks would not agree on; run it in one process", key="strategy.look")
         self.batches = self.train_data.train_batches(cfg["data"]["batch_size"], cfg["data"]["augment"], cfg["seed"],
-                                                     shard=self.parallel.shard)
+                                                     shard=self.parallel.shard,
+                                                     views=getattr(self.strategy, "views", 1))
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
         self.sampler.bind(self.batches.steps_per_epoch)
         self.optimizer = self._optimizer_for(0)
@@ -114,7 +115,8 @@ class Trainer:
 
             state = full_network_state(pretrained, self.cfg["space"])
             state = reorder_by_l1(state) if self.cfg["model"].get("reorder") else state
-            for target in getattr(self.model, "copies", [self.model]):
+            targets = self.model.plain_targets() if hasattr(self.model, "plain_targets") else [self.model]
+            for target in targets:
                 load_official(target, state, str(pretrained))
             print(f"[train] initialised weights from the full network {pretrained}", flush=True)
         init_from = self.cfg["checkpoint"]["init_from"]
@@ -145,9 +147,12 @@ class Trainer:
                 continue
             raise InputError(f"model.{key} is {old_model.get(key)!r} there but {new_model[key]!r} in this config",
                              file=path)
-        if hasattr(self.model, "load_every_copy") and not old_model.get("few_shot"):
-            check_state_matches(self.model.copies[0], weights, path)
-            self.model.load_every_copy(weights)  # sub-supernet enhancing starts every copy from one supernet
+        if old_model.get("contrastive") and not new_model.get("contrastive"):  # the neck, key encoder and
+            weights = {k[len("backbone."):]: v for k, v in weights.items() if k.startswith("backbone.")}  # queue go
+        wrapper = "few_shot" if new_model.get("few_shot") else "contrastive" if new_model.get("contrastive") else None
+        if wrapper and not old_model.get(wrapper):
+            check_state_matches(self.model.plain_targets()[0], weights, path)
+            self.model.load_plain(weights)  # every copy / both encoders start from one plain supernet
             return
         old_branches, old_teacher = old_model.get("branches", "none"), old_model.get("teacher_weights", "shared")
         if old_branches != new_model["branches"] or old_teacher != new_model.get("teacher_weights", "shared"):

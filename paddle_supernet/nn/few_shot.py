@@ -9,7 +9,7 @@ checkpoint file written atomically like any other.
 
 Example:
     >>> model = FewShotSupernet([build() for _ in range(route.copies)], route)  # doctest: +SKIP
-    >>> model.load_every_copy(plain_supernet.state_dict())                     # doctest: +SKIP
+    >>> model.load_plain(plain_supernet.state_dict())                     # doctest: +SKIP
     >>> model.set_active(code); logits = model(images)                         # doctest: +SKIP
 """
 from __future__ import annotations
@@ -40,10 +40,14 @@ class FewShotSupernet(paddle.nn.Layer):
         """The stand-alone network of ``code`` with the weights of its copy."""
         return self.copies[self.route.group_of(code)].export(code)
 
-    def load_every_copy(self, state: dict) -> None:
+    def load_plain(self, state: dict) -> None:
         """Every copy starts from one plain supernet's weights (e.g. the CPT stage)."""
         for copy in self.copies:
             copy.set_state_dict(state)
+
+    def plain_targets(self) -> list:
+        """The plain supernets a full-network state (``model.pretrained``) loads into."""
+        return list(self.copies)
 
     def group_parameters(self, group: int) -> list:
         return list(self.copies[group].parameters())

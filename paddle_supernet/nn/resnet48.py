@@ -160,10 +160,22 @@ class ResNet48Supernet(nn.Layer):
         self._active_code = code
 
     def forward(self, x):
+        return self.blocks[HEAD_INDEX](self._trunk(x))
+
+    def _trunk(self, x):
         x = self.blocks[0](x, self._stem_width)
         for index, mid, cout in self._plan:
             x = self.blocks[index](x, mid, cout)
-        return self.blocks[HEAD_INDEX](x)
+        return x
+
+    def features(self, x):
+        """The active arch's pooled features before the classifier, ``[N, last width]``."""
+        return paddle.flatten(self.blocks[HEAD_INDEX].avgpool(self._trunk(x)), 1)
+
+    @property
+    def feature_width(self) -> int:
+        """Width of :meth:`features` for the largest arch."""
+        return int(self.blocks[HEAD_INDEX].fc.weight.shape[0])
 
     def export(self, code: str | None = None) -> "StandaloneResNet48":
         """A plain network of ``code`` (default: the active arch) holding the inherited weights."""

@@ -14,12 +14,13 @@ from ..catalog import strategy_defaults
 from ..registry import Registry
 from .base import TrainingStrategy
 from .distill import DistillSandwich, TeacherKD
+from .contrastive import MocoPretraining
 from .plasticity import CandidatePlasticity
 from .single import FixedArch, UniformSampling
 
 STRATEGIES = Registry("strategy")
 for _name, _cls in (("distill", DistillSandwich), ("kd", TeacherKD), ("uniform", UniformSampling), ("fixed", FixedArch),
-                    ("cpt", CandidatePlasticity)):
+                    ("cpt", CandidatePlasticity), ("moco", MocoPretraining)):
     STRATEGIES.register(_name)(_cls)
 
 
