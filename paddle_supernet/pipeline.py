@@ -120,9 +120,13 @@ def load_chain(path: str | Path) -> dict:
                          file=str(path))
     names = []
     for i, stage in enumerate(chain["stages"]):
-        if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", *STAGE_FLAGS}:
+        if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", "run_dir",
+                                                                                     *STAGE_FLAGS}:
             raise InputError("each stage needs 'name' and 'config' (and may set 'from_previous: false', "
-                             "'same_seed: true')", file=str(path), key=f"stages[{i}]")
+                             "'same_seed: true', 'run_dir: PATH')", file=str(path), key=f"stages[{i}]")
+        if "run_dir" in stage and (not isinstance(stage["run_dir"], str) or not stage["run_dir"]):
+            raise InputError(f"must be a directory path, got {stage['run_dir']!r}", file=str(path),
+                             key=f"stages[{i}].run_dir")
         for flag, default in STAGE_FLAGS.items():
             if not isinstance(stage.setdefault(flag, default), bool):
                 raise InputError("must be true or false", file=str(path), key=f"stages[{i}].{flag}")
@@ -165,7 +169,9 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     A stage starts from the previous stage's checkpoint unless it says ``from_previous: false``
     (e.g. a 2022 supernet stage that starts from the pretrained full network its config names),
     and stage i trains with seed ``seed + 1000 * i`` (:func:`stage_seed`) unless it says
-    ``same_seed: true``.
+    ``same_seed: true``. A stage with ``run_dir`` is an artifact shared by chains and seeds (e.g.
+    the benchmark's pretrained full network): it runs in that directory with its own config, no
+    ``overrides`` and no derived seed, so a finished one is reused by every chain.
     """
     from .engine.config import load_config, merge_config
 
@@ -173,17 +179,18 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     root = Path(run_root or Path("runs") / chain["name"])
     planned, produced, previous = [], set(), None
     for index, stage in enumerate(chain["stages"]):  # every stage's config and inputs checked first
-        stage_overrides = list(overrides or [])
+        shared = "run_dir" in stage  # a shared artifact: its own config alone, one directory for every chain
+        stage_overrides = [] if shared else list(overrides or [])
         if previous is not None and stage["from_previous"]:
             stage_overrides.append(f"checkpoint.init_from={previous}")
         cfg = load_config(stage["config"], stage_overrides)
-        if not stage["same_seed"] and index:
+        if not stage["same_seed"] and index and not shared:
             cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
         evaluate = stage["name"] in chain["evaluate"]
         preflight(cfg, stage["config"], produced, evaluate)
         if stage["from_previous"] and planned:
             check_refines(planned[-1][1], cfg, stage["config"])
-        run_dir = root / stage["name"]
+        run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
         previous = run_dir / "checkpoint.pdparams"
         produced |= {str(previous)} | ({str(cfg["checkpoint"]["export_full"])} if cfg["checkpoint"]["export_full"] else set())
         planned.append((stage, cfg, run_dir, evaluate))

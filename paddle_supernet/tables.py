@@ -11,7 +11,11 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Collection, Mapping
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Collection, Mapping
 
 import numpy as np
 
@@ -21,7 +25,7 @@ from .report import beyond_size, only_keys, report_rows, space_for
 
 
 def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None,
-              space=None) -> dict:
+              space=None, variant: Mapping | None = None) -> dict:
     """``{row name: {metric: (mean, spread)}}`` over the seeds' submission files.
 
     ``keys``: only those archs; ``space``: also ``beyond_size`` (see :func:`~paddle_supernet.report.beyond_size`).
@@ -35,7 +39,7 @@ def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str]
             sub = read_arch_file(path)
             per_seed.append(ranking_metrics(sub, gt, submission_name=path, gt_name=gt_path))
             if space is not None:
-                per_seed[-1]["beyond_size"] = beyond_size(sub, gt, space)
+                per_seed[-1]["beyond_size"] = beyond_size(sub, gt, space, variant)
         out[name] = {m: (float(np.mean([r[m] for r in per_seed])), float(np.ptp([r[m] for r in per_seed]) / 2))
                      for m in names}
         out[name]["n_seeds"] = len(paths)
@@ -43,20 +47,142 @@ def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str]
 
 
 def seed_table(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str], space_name: str,
-               num_classes: int | None = None, keys: Collection[str] | None = None) -> str:
+               num_classes: int | None = None, keys: Collection[str] | None = None,
+               variant: Mapping | None = None) -> str:
     """Markdown: one line per row (mean +- spread over seeds), then the proxy and ceiling lines.
 
-    ``keys`` restricts every line to those archs (e.g. :func:`~paddle_supernet.report.band_keys`).
+    ``keys`` restricts every line to those archs (e.g. :func:`~paddle_supernet.report.band_keys`);
+    ``variant`` counts sizes on the network actually trained (e.g. the small-image ResNet48).
     """
     columns = ("kendall", "pearson", "spearman", "top10_overlap", "beyond_size")
     lines = ["| row | seeds | Kendall | Pearson | Spearman | top-10% overlap | Pearson beyond size |",
              "|---|---|---|---|---|---|---|"]
     space = space_for(space_name, num_classes)
-    for name, m in seed_rows(rows, gt_path, keys, space).items():
+    for name, m in seed_rows(rows, gt_path, keys, space, variant).items():
         cells = " | ".join(f"{m[k][0]:.4f} ± {m[k][1]:.4f}" for k in columns)
         lines.append(f"| {name} | {m['n_seeds']} | {cells} |")
-    baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes, keys)
+    baselines, _ = report_rows(gt_path, seed_paths, {}, space_name, num_classes, keys, variant)
     for name, m in baselines.items():
         cells = " | ".join(f"{m[k]:.4f}" for k in columns)
         lines.append(f"| {name} | - | {cells} |")
     return "\n".join(lines)
+
+
+# ---- running the chains of a table and keeping its file's sections -----------------------------
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a paper table: ``stage`` of ``chain`` (a chain YAML, relative to the repository),
+    run under ``run_dir`` (a name with ``{seed}``, inside the table's run root)."""
+
+    label: str
+    chain: str
+    run_dir: str
+    stage: str
+
+    def submission(self, run_root: Path, seed: int) -> str:
+        return str(run_root / self.run_dir.format(seed=seed) / self.stage / "submission.json")
+
+
+def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str) -> list[int]:
+    """One single-threaded process per seed, in parallel, each running the rows' distinct chains
+    in order (``chain`` resumes and skips finished stages); returns the exit codes. Logs go to
+    ``run_root/seed<N>.log``."""
+    procs = []
+    for seed in seeds:
+        runs = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
+        script = " && ".join(f"{python} -m paddle_supernet chain --chain {chain} --set seed={seed} "
+                             f"--run-root {run_root / run_dir}" for chain, run_dir in runs)
+        log = open(run_root / f"seed{seed}.log", "a")
+        procs.append(subprocess.Popen(["bash", "-c", script], cwd=repo, stdout=log, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "OMP_NUM_THREADS": "1"}))
+    return [p.wait() for p in procs]
+
+
+def section_mark(group: str) -> str:
+    return f"<!-- section: {group} -->"
+
+
+def read_sections(path: Path, groups: list[str], legacy: Callable[[str], str] | None = None) -> dict:
+    """The group sections of an existing tables file; ``legacy`` turns a file without marks into
+    one section (returned under ``groups[0]``)."""
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    sections, current, lines = {}, None, []
+    for line in text.splitlines():
+        group = next((g for g in groups if line == section_mark(g)), None)
+        if group:
+            if current:
+                sections[current] = "\n".join(lines).rstrip("\n") + "\n"
+            current, lines = group, [line]
+        elif current:
+            lines.append(line)
+    if current:
+        sections[current] = "\n".join(lines).rstrip("\n") + "\n"
+    if not sections and legacy is not None:
+        sections[groups[0]] = legacy(text)
+    return sections
+
+
+def write_sections(path: Path, heading: str, groups: list[str], sections: dict) -> None:
+    """Write ``path`` atomically: the heading, then the sections in ``groups`` order."""
+    from .io.atomic import atomic_write_text
+
+    atomic_write_text(path, "\n".join([heading, ""] + [sections[g] for g in groups if g in sections]))
+
+
+def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_group: str, run_root: str, bench: Path,
+                   tables_file: str, heading: str, space: str, num_classes: int, variant: Mapping | None, repo: Path,
+                   legacy: Callable[[str], str] | None = None) -> int:
+    """The command line of a paper-tables tool: run a group's chains for the seeds (unless
+    ``--tables-only``), then rewrite that group's section of ``bench/tables_file`` (the other
+    groups' sections are kept): every row as mean +- spread over the seeds next to the proxies
+    and the seed-to-seed ceiling, for all archs and for the middle half of the MACs range."""
+    import argparse
+    import sys
+
+    from .errors import InputError
+
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--group", choices=sorted(groups), default=default_group)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--run-root", default=run_root)
+    parser.add_argument("--tables-only", action="store_true", help="only write the tables from finished runs")
+    args = parser.parse_args()
+    try:
+        root = (repo / args.run_root).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        rows = groups[args.group]
+        if not args.tables_only:
+            codes = run_chains(rows, args.seeds, root, repo, sys.executable)
+            if any(codes):
+                print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
+                return 1
+        section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
+                                num_classes, variant)
+        order = list(groups)
+        sections = read_sections(bench / tables_file, order, legacy)
+        sections[args.group] = section
+        write_sections(bench / tables_file, heading, order, sections)
+        print(section)
+        return 0
+    except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
+        print(f"{tool}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: Path,
+                  tool: str, space: str, num_classes: int, variant: Mapping | None) -> str:
+    """The markdown section of one group (see :func:`run_table_main`)."""
+    from .report import band_keys
+
+    submissions = {row.label: [row.submission(run_root, s) for s in seeds] for row in rows}
+    gt_path, seed_paths = str(bench / "gt.json"), [str(bench / "gt.seed0.json"), str(bench / "gt.seed1.json")]
+    middle = band_keys(read_arch_file(gt_path), space_for(space, num_classes), 0.25, 0.75, variant=variant)
+    return "\n".join([
+        section_mark(group), f"## {title}", "",
+        f"Seeds {seeds}; each cell is the mean ± half the range over the seeds. Written by "
+        f"`tools/{tool}.py --group {group}`.", "",
+        "All 100 archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
+        f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
+        seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""])

@@ -93,6 +93,13 @@ def test_moco_run_resumes_exactly_and_the_next_stage_drops_the_neck(tmp_path):
     assert set(plain) == {k[len("backbone."):] for k in a if k.startswith("backbone.")}
     for key, value in plain.items():
         np.testing.assert_array_equal(value.numpy(), a[f"backbone.{key}"].numpy(), err_msg=key)
+    # a stage-1 checkpoint scores like the plain supernet holding its query backbone
+    from paddle_supernet.evaluator import Evaluator
+
+    moco = Evaluator.from_checkpoint(tmp_path / "full" / "checkpoint.pdparams", data=data)
+    same = Evaluator(trainer.model, moco.space, moco.calib_batches, moco.val_batches, moco.score_name)
+    code = moco.space.sample(0, 0, 3)
+    assert moco.score(code) == same.score(code)
 
 
 def test_moco_needs_its_model_section():

@@ -166,3 +166,28 @@ def test_runner_up_recipes_follow_the_paper_and_the_released_code():
     assert (sse["strategy"]["ce_weight"], sse["strategy"]["kd_weight"], sse["strategy"]["candidate_weight"],
             sse["strategy"]["candidates"], sse["strategy"]["knn"], sse["strategy"]["recent"]) == (0.4, 0.4, 0.2, 7, 6, 80)
     assert load_config(root / "sse34_dis_released.yaml")["model"]["few_shot"]["optimize"] == "all"
+
+
+def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
+    from paddle_supernet.pipeline import run_chain
+
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "shared.yaml").write_text(
+        f"seed: 7\ndata: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16}}\n"
+        "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: fixed}\neval: {calib_images: 16}\n")
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
+    shared_dir = tmp_path / "shared_run"
+    (tmp_path / "chain.yaml").write_text(
+        f"name: tiny\nstages:\n  - {{name: pre, config: shared.yaml, run_dir: {shared_dir}}}\n"
+        "  - {name: b, config: s0.yaml}\n")
+    overrides = [o for o in TINY + ["schedule.epochs=1"] if not o.startswith("strategy.")]
+    run_chain(tmp_path / "chain.yaml", overrides + ["seed=1"], tmp_path / "runs1")
+    before = (shared_dir / "checkpoint.pdparams").read_bytes()
+    capsys.readouterr()
+    run_chain(tmp_path / "chain.yaml", overrides + ["seed=2"], tmp_path / "runs2")
+    assert f"{shared_dir / 'checkpoint.pdparams'} is already finished" in capsys.readouterr().out
+    assert (shared_dir / "checkpoint.pdparams").read_bytes() == before
+    assert load_checkpoint(shared_dir / "checkpoint.pdparams")["meta"]["config"]["seed"] == 7  # its own seed
+    b = load_checkpoint(tmp_path / "runs2" / "b" / "checkpoint.pdparams")["meta"]["config"]
+    assert b["seed"] == 1002 and b["checkpoint"]["init_from"] == str(shared_dir / "checkpoint.pdparams")
+    assert not (tmp_path / "runs1" / "pre").exists()

@@ -115,7 +115,8 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
         >>> model.set_active(code)                 # doctest: +SKIP
         >>> calibrate_bn(model, calib_batches)     # doctest: +SKIP
     """
-    root = model.active_copy() if hasattr(model, "active_copy") else model  # a few-shot supernet: its active copy
+    # a few-shot or contrastive wrapper: only the network that scores (the active copy, the query backbone)
+    root = model.active_network() if hasattr(model, "active_network") else model
     layers = [layer for layer in root.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
     seen = 0
     was_training = model.training

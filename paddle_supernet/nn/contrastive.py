@@ -69,6 +69,10 @@ class ContrastiveSupernet(nn.Layer):
     def export(self, code: str):
         return self.backbone.export(code)
 
+    def active_network(self) -> nn.Layer:
+        """What scoring runs (and BN calibration recalibrates): the query backbone."""
+        return self.backbone
+
     def load_plain(self, state: dict) -> None:
         """Query and key encoders start from one plain supernet's weights."""
         self.backbone.set_state_dict(state)

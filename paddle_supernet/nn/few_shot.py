@@ -30,7 +30,8 @@ class FewShotSupernet(paddle.nn.Layer):
         self.active = self.route.group_of(code)
         self.copies[self.active].set_active(code, **options)
 
-    def active_copy(self) -> paddle.nn.Layer:
+    def active_network(self) -> paddle.nn.Layer:
+        """The copy of the active arch (what BN calibration recalibrates)."""
         return self.copies[self.active]
 
     def forward(self, images):

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""The 2022 papers' tables on the fmnist-r48 benchmark, in one command.
+
+Groups (each a section of benchmarks/fmnist-r48/cvpr22_tables.md, the others kept):
+``runner_up`` (the runner-up's Tables 1-3: OFA progressive shrinking, APS_v2, APS_v3,
++CPT, +SSE4, +SSE34, +SSE34-Dis), ``runner_up_released`` (its released pipeline),
+``winner`` (the winner's Table 1, vanilla vs contrastive, and Table 2, the stage-2
+samplers) and ``winner_released``; the official baseline is a row of every group.
+Each row is the mean +- spread over the seeds, next to the proxies and the
+seed-to-seed ceiling. The benchmark's pretrained full network is made first
+(benchmarks/fmnist-r48/pretrain.sh, once); then one single-threaded process per
+seed runs the group's chains, resuming and skipping finished stages (chains of a
+group share stages).
+
+    python tools/cvpr22_tables.py [--group runner_up|runner_up_released|winner|winner_released] [--seeds 0 1]
+                                  [--run-root runs/cvpr22_tables] [--tables-only]
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from paddle_supernet.tables import TableRow, run_table_main  # noqa: E402
+
+BENCH = REPO / "benchmarks" / "fmnist-r48"
+FMNIST = "configs/cvpr22/fmnist"
+BASELINE = TableRow("official baseline (kd, uniform)", f"{FMNIST}/chain_baseline.yaml", "baseline_seed{seed}", "baseline")
+
+
+def _rows(family: str, run_dir: str, rows: list[tuple[str, str, str]]) -> list[TableRow]:
+    return [BASELINE] + [TableRow(label, f"{FMNIST}/{family}/{chain}.yaml", run_dir, stage) for label, chain, stage in rows]
+
+
+GROUPS = {
+    "runner_up": _rows("runner_up", "runner_up_seed{seed}", [
+        ("OFA progressive shrinking (Table 1 baseline)", "chain_ps_ofa", "ps_ofa"),
+        ("APS_v2", "chain_aps_v2", "aps_v2"),
+        ("APS_v3", "chain_aps_v3", "aps_v3"),
+        ("APS_v3-CPT", "chain_aps_v3_cpt", "cpt"),
+        ("APS_v3-CPT-SSE4", "chain_aps_v3_cpt_sse4", "sse4"),
+        ("APS_v3-CPT-SSE34", "chain_aps_v3_cpt_sse34", "sse34"),
+        ("APS_v3-CPT-SSE34-Dis", "chain_aps_v3_cpt_sse34_dis", "sse34_dis")]),
+    "runner_up_released": _rows("runner_up", "runner_up_released_seed{seed}", [
+        ("released APS", "chain_released", "aps_released"),
+        ("released APS + CPT", "chain_released", "cpt_released"),
+        ("released APS + CPT + SSE34-Dis", "chain_released", "sse34_dis_released")]),
+    "winner": _rows("winner", "winner_seed{seed}", [
+        ("vanilla (stage 2 alone, CCFS-F)", "chain_vanilla", "stage2_vanilla"),
+        ("contrastive + CCFS-F", "chain_contrastive", "stage2_ccfs_f"),
+        ("contrastive + FairNAS", "chain_fair", "stage2_fair"),
+        ("contrastive + OFA sandwich", "chain_sandwich", "stage2_sandwich"),
+        ("contrastive + CCFS-M", "chain_ccfs_m", "stage2_ccfs_m")]),
+    "winner_released": _rows("winner", "winner_released_seed{seed}", [
+        ("released MoCo stage 1 (scored as is)", "chain_released", "moco_released"),
+        ("released stage 1 + stage 2", "chain_released", "stage2_released")]),
+}
+TITLES = {
+    "runner_up": "2nd place (APS, CPT, SSE): the paper's Tables 1-3, paper settings",
+    "runner_up_released": "2nd place: the released pipeline",
+    "winner": "1st place (contrastive pretraining, CCFS): the paper's Tables 1-2, paper settings",
+    "winner_released": "1st place: the released pipeline",
+}
+VARIANT = {"small_input": True, "width_scale": 0.125, "image_size": 16}
+
+
+if __name__ == "__main__":
+    if "--tables-only" not in sys.argv and "-h" not in sys.argv and "--help" not in sys.argv:
+        subprocess.run(["bash", str(BENCH / "pretrain.sh")], cwd=REPO, check=True)  # once; reused when finished
+    sys.exit(run_table_main(
+        doc=__doc__, tool="cvpr22_tables", groups=GROUPS, titles=TITLES, default_group="runner_up",
+        run_root="runs/cvpr22_tables", bench=BENCH, tables_file="cvpr22_tables.md",
+        heading="# 2022 methods on fmnist-r48", space="cvpr22_resnet48", num_classes=10, variant=VARIANT, repo=REPO))
