@@ -29,6 +29,7 @@ from .engine.progress import Progress
 from .errors import InputError
 from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
 from .io.result_log import ResultLog
+from .io.shards import shard_header, shard_keys, shard_part_path
 from .models import build_supernet
 from .nn.batchnorm import calibrate_bn
 from .spaces import get_space
@@ -83,31 +84,48 @@ class Evaluator:
         return accuracy if self.score_name == "accuracy" else -loss
 
     def evaluate(self, arch_list: Mapping[str, ArchEntry], out_path: str | os.PathLike,
-                 part_path: str | os.PathLike | None = None, every_seconds: float = 10.0) -> ArchList:
-        """Score every arch of ``arch_list`` and write the submission to ``out_path``."""
+                 part_path: str | os.PathLike | None = None, every_seconds: float = 10.0,
+                 shard: tuple[int, int] = (0, 1)) -> ArchList | None:
+        """Score every arch of ``arch_list`` and write the submission to ``out_path``.
+
+        ``shard=(i, n)`` with n > 1 scores shard i only (every n-th arch, its own part file; see
+        :mod:`paddle_supernet.io.shards`) and returns None: the submission is written by
+        :func:`~paddle_supernet.io.shards.merge_shards` once every shard is complete.
+        """
         out_path = Path(out_path)
-        log = ResultLog(part_path or out_path.with_name(out_path.name + ".part"))
-        header = {"produced_by": {**self.producer, "arch_list": arch_list_digest(arch_list)}}
+        index, count = shard
+        producer = {**self.producer, "arch_list": arch_list_digest(arch_list)}
+        if count > 1:
+            log = ResultLog(shard_part_path(out_path, index, count))
+            header = shard_header(producer, index, count)
+            keys = shard_keys(arch_list, index, count)
+        else:
+            log = ResultLog(part_path or out_path.with_name(out_path.name + ".part"))
+            header, keys = {"produced_by": producer}, list(arch_list)
         rows = log.rows()
         if not rows:
             log.append(header)
         elif rows[0] != json.loads(json.dumps(header)):
-            raise InputError("was written by another checkpoint, arch list or eval settings than this run's; delete it "
-                             "to start over, or resume with what produced it", file=str(log.path))
+            raise InputError("was written by another checkpoint, arch list, eval settings or shard than this run's; "
+                             "delete it to start over, or resume with what produced it", file=str(log.path))
+        wanted = set(keys)
         scores = {}
         for number, row in enumerate(rows[1:], start=2):
             key = row.get("key")
-            if key not in arch_list or arch_list[key].arch != row.get("arch") or not _finite(row.get("acc")):
+            if key not in wanted or arch_list[key].arch != row.get("arch") or not _finite(row.get("acc")):
                 raise InputError(f"line {number}: {key} does not belong to this arch list (or its score is not "
                                  "finite); delete the part file to start over", file=str(log.path))
             scores[key] = float(row["acc"])
-        progress = Progress("eval", len(arch_list), start=len(scores), every_seconds=every_seconds, unit="arch")
+        name = "eval" if count == 1 else f"eval {index}/{count}"
+        progress = Progress(name, len(keys), start=len(scores), every_seconds=every_seconds, unit="arch", per="h")
         if scores:
-            print(f"[eval] resuming: {len(scores)} of {len(arch_list)} archs already in {log.path}", flush=True)
-        for key in [key for key in arch_list if key not in scores]:
+            print(f"[{name}] resuming: {len(scores)} of {len(keys)} archs already in {log.path}", flush=True)
+        for key in [key for key in keys if key not in scores]:
             scores[key] = self.score(arch_list[key].arch)
             log.append({"key": key, "arch": arch_list[key].arch, "acc": scores[key]})
             progress.update(len(scores), last=scores[key])
+        if count > 1:
+            return None
         submission = with_scores(arch_list, scores)
         write_arch_file(out_path, submission)
         log.remove()

@@ -108,3 +108,17 @@ def test_killed_process_resumes_to_the_same_weights(tmp_path):
     b = load_checkpoint(ckpt)["model"]
     for key in a:
         np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+
+
+def test_keys_added_later_leave_older_fingerprints_unchanged():
+    from paddle_supernet.engine.config import ADDED_LATER, training_fingerprint
+
+    cfg = tiny_config()
+    trimmed = {**cfg, "model": dict(cfg["model"]), "data": {**cfg["data"], "augment": dict(cfg["data"]["augment"])}}
+    for dotted in ADDED_LATER:  # the config as written before these keys existed
+        node, parts = trimmed, dotted.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        node.pop(parts[-1])
+    assert training_fingerprint(cfg) == training_fingerprint(trimmed)
+    assert training_fingerprint(tiny_config(["sampler.name=fair"])) != training_fingerprint(cfg)

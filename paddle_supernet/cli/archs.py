@@ -67,9 +67,11 @@ def add_commands(sub) -> None:
     p.add_argument("seed_files", nargs=2, metavar="SEED_FILE", help="the same archs trained with two seeds")
     p.set_defaults(run=run_noise)
 
-    p = sub.add_parser("merge", help="merge partial result files into one submission")
-    p.add_argument("parts", nargs="+", help="result files (challenge format); every key must appear in exactly one, "
+    p = sub.add_parser("merge", help="merge partial result files (or an evaluation's shard part files) into one submission")
+    p.add_argument("parts", nargs="*", help="result files (challenge format); every key must appear in exactly one, "
                    "with the same code wherever it appears; without --archs the union is written as it is")
+    p.add_argument("--shards", type=int, help="merge the N shard part files OUT.shard<i>of<N>.part of `evaluate "
+                   "--shard` (needs --archs, the list they scored)")
     p.add_argument("--archs", help="reference arch list the union must cover exactly (same keys and codes)")
     p.add_argument("--out", required=True, help="merged submission to write")
     p.set_defaults(run=run_merge)
@@ -148,6 +150,17 @@ def run_score(args) -> int:
 
 
 def run_merge(args) -> int:
+    if args.shards is not None:
+        from ..io.shards import merge_shards
+
+        if args.parts or not args.archs or args.shards < 2:
+            raise InputError("--shards N (N >= 2) merges OUT's shard part files: give --archs and --out, no part files",
+                             key="--shards")
+        merged = merge_shards(args.out, read_arch_file(args.archs), args.shards)
+        print(f"merged {len(merged)} archs from {args.shards} shards into {args.out}")
+        return 0
+    if not args.parts:
+        raise InputError("give the result files to merge (or --shards N)", key="parts")
     reference = read_arch_file(args.archs) if args.archs else None
     merged = merge_parts(args.parts, reference, reference_name=args.archs or "reference arch list")
     write_arch_file(args.out, merged)

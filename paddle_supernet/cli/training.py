@@ -22,6 +22,9 @@ def add_commands(sub) -> None:
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--out", required=True, help="submission to write (resumes from OUT.part)")
     p.add_argument("--gt", help="also print ranking metrics against this ground truth")
+    p.add_argument("--shard", help="score shard i/n only (every n-th arch from position i; its own part file "
+                   "OUT.shard<i>of<n>.part); the shard that completes the set merges them into OUT. Under "
+                   "paddle.distributed.launch the ranks take their shards by themselves and rank 0 merges")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override eval.* or data.root / data.workers (value parsed as YAML); other keys are refused")
     p.set_defaults(run=run_evaluate)
@@ -96,12 +99,60 @@ def run_evaluate(args) -> int:
     if not meta.get("finished", True):
         print(f"[eval] warning: {args.checkpoint} is unfinished (step {meta.get('step')} of {meta.get('total_steps')}); "
               "scoring it as it is", file=sys.stderr, flush=True)
+    shard, distributed = _evaluation_shard(args.shard)
     evaluator = Evaluator.from_checkpoint(args.checkpoint, args.set, state=state)
-    evaluator.evaluate(archs, args.out)
+    if shard[1] == 1:
+        evaluator.evaluate(archs, args.out)
+    else:
+        from ..errors import InputError
+        from ..evaluator import arch_list_digest
+        from ..io.shards import merge_shards, shard_part_path, shards_complete
+
+        evaluator.evaluate(archs, args.out, shard=shard)
+        producer = {**evaluator.producer, "arch_list": arch_list_digest(archs)}
+        if distributed:
+            import paddle.distributed as dist
+
+            dist.barrier()  # every rank's shard is complete
+            if shard[0] != 0:
+                return 0
+        elif not shards_complete(args.out, archs, shard[1]):
+            print(f"[eval] shard {shard[0]}/{shard[1]} is complete; the shard that completes the set (or "
+                  f"`paddle-supernet merge --shards {shard[1]} --archs {args.archs} --out {args.out}`) writes "
+                  f"{args.out}", flush=True)
+            return 0
+        try:
+            merge_shards(args.out, archs, shard[1], producer)
+        except InputError:  # another shard finishing at the same moment merged first
+            parts = [shard_part_path(args.out, i, shard[1]) for i in range(shard[1])]
+            if distributed or not Path(args.out).exists() or any(p.exists() for p in parts):
+                raise
     print(f"[eval] wrote {len(archs)} scores to {args.out}")
     if args.gt:
         print_metrics({"supernet": args.out}, args.gt)
     return 0
+
+
+def _evaluation_shard(text: str | None) -> tuple[tuple[int, int], bool]:
+    """(shard, distributed): ``--shard i/n`` as given, else this rank's under paddle.distributed.launch
+    (which then has its collective environment initialised), else the whole list."""
+    import paddle.distributed as dist
+
+    from ..io.shards import parse_shard
+
+    world = dist.get_world_size()
+    if text is not None:
+        shard = parse_shard(text)
+        if world > 1:
+            from ..errors import InputError
+
+            raise InputError(f"{text!r} given under paddle.distributed.launch ({world} ranks); the ranks take "
+                             "their shards by themselves, drop --shard", key="--shard")
+        return shard, False
+    if world > 1:
+        dist.init_parallel_env()
+        return (dist.get_rank(), world), True
+    return (0, 1), False
 
 
 def run_export_full(args) -> int:

@@ -22,8 +22,10 @@ def format_seconds(seconds: float) -> str:
 class Progress:
     """Prints ``[name] done/total (pct) rate ETA scalars`` at most every ``every_seconds``."""
 
-    def __init__(self, name: str, total: int, start: int = 0, every_seconds: float = 10.0, unit: str = "it", stream=None):
-        self.name, self.total, self.start, self.unit = name, total, start, unit
+    def __init__(self, name: str, total: int, start: int = 0, every_seconds: float = 10.0, unit: str = "it", stream=None,
+                 per: str = "s"):
+        """``per``: the rate per second (``s``) or per hour (``h``, e.g. archs/hour of an evaluation)."""
+        self.name, self.total, self.start, self.unit, self.per = name, total, start, unit, per
         self.every_seconds, self.stream = every_seconds, stream or sys.stdout
         self.t0 = self.last = time.monotonic()
 
@@ -36,8 +38,9 @@ class Progress:
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         shown = " ".join(f"{k}={v:.4g}" for k, v in scalars.items())
         eta_text = format_seconds(eta) if eta != float("inf") else "?"
+        shown_rate = f"{rate * 3600:.0f} {self.unit}/h" if self.per == "h" else f"{rate:.2f} {self.unit}/s"
         print(f"[{self.name}] {done}/{self.total} ({100.0 * done / max(self.total, 1):.1f}%) "
-              f"{rate:.2f} {self.unit}/s ETA {eta_text} {shown}".rstrip(), file=self.stream, flush=True)
+              f"{shown_rate} ETA {eta_text} {shown}".rstrip(), file=self.stream, flush=True)
 
 
 class ScalarLog:

@@ -22,8 +22,9 @@ class ResultLog:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
-    def rows(self) -> list[dict]:
-        """Every complete row; :class:`InputError` for a damaged line that is not the last."""
+    def rows(self, repair: bool = True) -> list[dict]:
+        """Every complete row; :class:`InputError` for a damaged line that is not the last.
+        ``repair``: drop a torn last line from the file (only its writer may; others read only)."""
         if not self.path.exists():
             return []
         lines = self.path.read_text(encoding="utf-8").split("\n")
@@ -42,6 +43,8 @@ class ResultLog:
                                  file=str(self.path)) from None
             rows.append(row)
             good_bytes += len(line.encode("utf-8")) + 1
+        if not repair:
+            return rows
         size = self.path.stat().st_size
         with open(self.path, "r+b") as handle:
             if good_bytes > size:  # a complete last row without its newline: complete it
