@@ -59,3 +59,38 @@ def test_two_ranks_equal_the_average_of_their_shards_gradients(tmp_path):
     for name, param in ranks[0].model.named_parameters():
         if not param.stop_gradient:
             np.testing.assert_allclose(np.asarray(trained["model"][name]), param.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_the_2022_baseline_trains_on_two_ranks_with_agreeing_archs(tmp_path):
+    from paddle_supernet.engine.parallel import compare_digests
+
+    write_tiny_cifar100(tmp_path, n_train=64, n_test=16)
+    common = (f"space: cvpr22_resnet48\nmodel: {{small_input: true, width_scale: 0.125}}\n"
+              f"data: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16, "
+              "augment: {rotation: 0, crop_padding: 1}}\nlog: {visualdl: false, rank_check_every: 1}\n")
+    (tmp_path / "teacher.yaml").write_text(common + "schedule: {epochs: 1, warmup_steps: 1}\n"
+                                           f"strategy: {{name: fixed}}\ncheckpoint: {{export_full: {tmp_path / 't.pdparams'}}}\n")
+    Trainer(load_config(tmp_path / "teacher.yaml"), tmp_path / "teacher").fit()
+    config = tmp_path / "kd.yaml"
+    config.write_text(common + "schedule: {epochs: 1, warmup_steps: 1}\ncheckpoint: {every_steps: 100}\n"
+                      f"strategy: {{name: kd, k: 2, teacher_weights: {tmp_path / 't.pdparams'}}}\n"
+                      "sampler: {name: ccfs_m, pool: 20}\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"}
+    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
+                           "--log_dir", str(tmp_path / "log"), str(REPO / "tools" / "cli.py"), "train",
+                           "--config", str(config), "--run-dir", str(tmp_path / "run")],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    logs = "".join(p.read_text() for p in (tmp_path / "log").glob("*")) if (tmp_path / "log").exists() else ""
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:] + logs[-3000:]
+    meta = load_checkpoint(tmp_path / "run" / "checkpoint.pdparams")["meta"]
+    assert meta["finished"] and meta["step"] == 4  # every step's archs compared across the ranks
+    assert (meta["data_parallel"]["ranks"], meta["data_parallel"]["global_batch"], meta["data_parallel"]["rank_batch"]) \
+        == (2, 16, 8)
+    assert "2 ranks x 8 images = global batch 16" in logs
+    compare_digests([7, 7, 7], step=1)
+    try:
+        compare_digests([7, 7, 8], step=12)
+    except RuntimeError as err:
+        assert "ranks diverged at step 12: ranks [2]" in str(err)
+    else:
+        raise AssertionError("diverged ranks were not reported")

@@ -67,7 +67,8 @@ DEFAULTS: dict = {
     "sampler": {"name": "uniform"},   # which archs a step trains; further keys: see paddle_supernet.samplers
     "checkpoint": {"every_steps": 200, "init_from": None,
                    "export_full": None},  # when finished, write the largest arch in the official layout here
-    "log": {"every_steps": 20, "every_seconds": 10.0, "visualdl": True},
+    "log": {"every_steps": 20, "every_seconds": 10.0, "visualdl": True,
+            "rank_check_every": 100},  # data parallel: compare the ranks' trained archs every N steps
     "eval": {
         "archs": None,               # arch list to score; null: sample eval.sample archs
         "archs_subset": None,        # score only this many archs of eval.archs (seeded by sample_seed, keys kept)

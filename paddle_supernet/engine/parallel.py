@@ -31,6 +31,18 @@ class _Forwarding:
         return getattr(self._model, name)
 
 
+def compare_digests(values: list[int], step: int) -> None:
+    """Raise :class:`RuntimeError` unless every rank's value equals rank 0's.
+
+    >>> compare_digests([5, 5], step=3)
+    """
+    differ = [rank for rank, value in enumerate(values) if value != values[0]]
+    if differ:
+        raise RuntimeError(f"data-parallel ranks diverged at step {step}: ranks {differ} trained other archs (or hold "
+                           "other constraint candidates) than rank 0; their gradients must not be averaged. A sampler "
+                           "or strategy draws from something other than the local (seed, epoch, step) RNG")
+
+
 class DataParallelRun:
     """World size, rank, and the per-step gradient synchronisation of one training process."""
 
@@ -59,6 +71,16 @@ class DataParallelRun:
             return
         with self._parallel_model.no_sync():
             yield _Forwarding(self._parallel_model, self.model)
+
+    def check_agreement(self, digest: str, step: int) -> None:
+        """Compare ``digest`` (e.g. a hash of the archs and candidates of a step) across the ranks;
+        :class:`RuntimeError` naming the ranks that differ (no-op in a single process)."""
+        if self._parallel_model is None:
+            return
+        value = paddle.to_tensor([int(digest[:15], 16)], dtype="int64")
+        gathered: list = []
+        dist.all_gather(gathered, value)
+        compare_digests([int(t.numpy()[0]) for t in gathered], step)
 
     def sync_gradients(self) -> None:
         """Average the accumulated gradients over the ranks (no-op in a single process)."""

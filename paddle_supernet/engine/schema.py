@@ -129,6 +129,7 @@ SCHEMA = {
     "data.crop_scale": Numbers(2, Number(above=0, high=1)),
     "data.workers": Integer(low=0),
     "data.augment.crop_padding": Integer(low=0),
+    "log.rank_check_every": Integer(low=1),
     "data.augment.resized_crop": Numbers(2, Number(above=0, high=1), nullable=True),
     "data.augment.flip": Boolean(),
     "data.augment.brightness": Number(low=0, high=1),

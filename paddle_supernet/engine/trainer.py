@@ -93,7 +93,11 @@ class Trainer:
     def meta(self) -> dict:
         return {"config": self.cfg, "fingerprint": self.fingerprint, "space": self.cfg["space"],
                 "num_classes": self.train_data.num_classes, "step": self.step, "total_steps": self.total_steps,
-                "finished": self.finished, "strategy_state": self.strategy.state_dict()}
+                "finished": self.finished, "strategy_state": self.strategy.state_dict(),
+                "data_parallel": {"ranks": self.parallel.world, "global_batch": self.cfg["data"]["batch_size"],
+                                  "rank_batch": self.cfg["data"]["batch_size"] // self.parallel.world,
+                                  "lr": self.cfg["optimizer"]["lr"],
+                                  "lr_rule": "optimizer.lr is the lr of the global batch (no scaling by ranks)"}}
 
     def _resume_or_init(self) -> None:
         if self.checkpoint_path is not None and self.checkpoint_path.exists():
@@ -167,6 +171,10 @@ class Trainer:
     def fit(self, stop_after: int | None = None) -> Path | None:
         """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
         self._resume_or_init()  # a refused resume raises before anything in the run directory changes
+        if self.parallel.world > 1 and self.parallel.is_main and not self.quiet:
+            print(f"[train] {self.parallel.world} ranks x {self.cfg['data']['batch_size'] // self.parallel.world} images "
+                  f"= global batch {self.cfg['data']['batch_size']}, lr {self.cfg['optimizer']['lr']} for the global "
+                  "batch", flush=True)
         if self.run_dir is not None and self.parallel.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.run_dir / "config.yaml", dump_config(self.cfg))
@@ -205,6 +213,8 @@ class Trainer:
                     self.optimizer.clear_grad()
                 scalars.update(extra)
                 self.step += 1
+                if self.step % log_cfg.get("rank_check_every", 100) == 0 or self.step == 1:
+                    self.parallel.check_agreement(self.strategy.agreement_digest(), self.step)
                 if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
                     for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():
                         scalars_log.add(tag, value, self.step)

@@ -56,7 +56,19 @@ class TrainingStrategy:
             from ..samplers import UniformSampler
 
             self.sampler = UniformSampler(self.space, self.seed, self.distribution)
-        return self.sampler.archs(epoch, step, count)
+        self.last_archs = self.sampler.archs(epoch, step, count)
+        return self.last_archs
+
+    #: the archs the last step trained (compared across data-parallel ranks)
+    last_archs: list = []
+
+    def agreement_digest(self) -> str:
+        """What every data-parallel rank must hold alike after a step: its archs and its history."""
+        import hashlib
+        import json
+
+        text = json.dumps({"archs": self.last_archs, "state": self.state_dict()}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def state_dict(self) -> dict:
         """History a resumed run needs (JSON-able), saved in the checkpoint; the sampler's included."""
