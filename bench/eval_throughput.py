@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Evaluation throughput: Evaluator (data and model prepared once) vs a naive per-arch loop.
+"""Evaluation throughput for both spaces: the naive loop, the dygraph path, the fast path, and the floor.
 
-The naive loop does, for every arch, what the abandoned team scripts did: load
-the checkpoint from disk, re-read and re-prepare the data set, then activate,
-calibrate and score. Both score the same archs with the same calibration and
-validation sizes on the embedded Fashion-MNIST. Prints subnets per hour and the ratio.
+- naive: what the abandoned team scripts did per arch: reload the checkpoint, re-read and
+  re-prepare the data, then activate, calibrate and score (dygraph);
+- dygraph: ``Evaluator`` with data and model prepared once (``eval.backend: dygraph``);
+- fast: the same with ``eval.backend: inference`` (calibration in dygraph, then the exported
+  subnet traced, saved and run by a Paddle Inference predictor);
+- floor: the pure forward of the same calibration + validation images through an already
+  created predictor (no calibration, export or setup).
+Each space at its benchmark's scale on the embedded Fashion-MNIST (fmnist-r20: ResNet20 at
+32x32; fmnist-r48: the small-image ResNet48 at width 1/8, 16x16), untrained weights. Prints
+archs/hour, fast/naive (goal >= 5) and fast/floor (goal <= 1.5).
 
-    OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 10
+    OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 6
 """
 import argparse
 import tempfile
@@ -17,42 +23,74 @@ from paddle_supernet.data import load_dataset
 from paddle_supernet.engine.checkpoint import save_checkpoint
 from paddle_supernet.engine.config import load_config
 from paddle_supernet.evaluator import Evaluator
+from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.models import build_supernet
 from paddle_supernet.spaces import get_space
 
+SCALES = {"cvpr21_resnet20": "configs/quickstart_fmnist_r20.yaml", "cvpr22_resnet48": "configs/cvpr22/fmnist/scale.yaml"}
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default="configs/quickstart_fmnist_r20.yaml")
-    parser.add_argument("--archs", type=int, default=10)
-    args = parser.parse_args()
-    cfg = load_config(args.config)
+
+def per_hour(seconds: float, n: int) -> str:
+    return f"{seconds / n:6.2f} s/arch = {3600 * n / seconds:7.0f} archs/hour"
+
+
+def bench_space(space_name: str, config: str, n_archs: int, threads: int) -> None:
+    cfg = load_config(config)
     ev = cfg["eval"]
-    print(f"config {args.config}: image {cfg['data']['image_size']}, calibration {ev['calib_images']} images, "
+    print(f"\n== {space_name} ({config}): image {cfg['data']['image_size']}, calibration {ev['calib_images']}, "
           f"validation {ev['val_subset'] or 'all'} images")
     space = get_space(cfg["space"])
-    codes = space.sample_unique(args.archs, 123)
+    codes = space.sample_unique(n_archs, 123, cfg["model"].get("distribution"))
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "checkpoint.pdparams"
         data = load_dataset(cfg["data"])
         model = build_supernet(cfg, data[0].num_classes)
         save_checkpoint(ckpt, model, None, {"config": cfg, "space": cfg["space"], "num_classes": data[0].num_classes,
                                             "fingerprint": "", "step": 0, "total_steps": 0, "finished": True})
-
+        timings, scores = {}, {}
+        for name, overrides in (("dygraph", []), ("fast", ["eval.backend=inference", f"eval.threads={threads}"])):
+            t = time.perf_counter()
+            evaluator = Evaluator.from_checkpoint(ckpt, overrides + ["eval.score=neg_loss"])
+            scores[name] = [evaluator.score(code) for code in codes]
+            timings[name] = time.perf_counter() - t
         t = time.perf_counter()
-        evaluator = Evaluator.from_checkpoint(ckpt)  # reads the data once
-        fast_scores = [evaluator.score(code) for code in codes]
-        fast = time.perf_counter() - t
-
-        t = time.perf_counter()
-        naive_scores = []
         for code in codes:  # everything again for every arch
-            naive_scores.append(Evaluator.from_checkpoint(ckpt).score(code))
-        naive = time.perf_counter() - t
-    assert fast_scores == naive_scores, "both loops must compute the same scores"
-    print(f"prepared once : {fast:7.1f} s for {len(codes)} archs = {3600 * len(codes) / fast:8.0f} subnets/hour")
-    print(f"naive per arch: {naive:7.1f} s for {len(codes)} archs = {3600 * len(codes) / naive:8.0f} subnets/hour")
-    print(f"ratio = {naive / fast:.2f}x  (goal >= 3)")
+            Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"]).score(code)
+        timings["naive"] = time.perf_counter() - t
+        # the floor: calibration + validation images through a ready predictor, per arch
+        evaluator = Evaluator.from_checkpoint(ckpt)
+        images = [b.numpy() for b in evaluator.calib_batches] + [x.numpy() for x, _ in evaluator.val_batches]
+        runner, floor = InferenceRunner(threads), 0.0
+        with tempfile.TemporaryDirectory() as folder:
+            for code in codes:
+                evaluator.model.set_active(code)
+                evaluator.model.eval()
+                predictor = runner.predictor(evaluator.model.export(code), tuple(images[0].shape[1:]), folder)
+                source = predictor.get_input_handle(predictor.get_input_names()[0])
+                t = time.perf_counter()
+                for batch in images:
+                    source.reshape(list(batch.shape))
+                    source.copy_from_cpu(batch)
+                    predictor.run()
+                floor += time.perf_counter() - t
+    worst = max(abs(a - b) for a, b in zip(scores["fast"], scores["dygraph"]))
+    for name in ("naive", "dygraph", "fast"):
+        print(f"{name:8s}: {per_hour(timings[name], len(codes))}")
+    print(f"floor   : {per_hour(floor, len(codes))}")
+    print(f"fast / naive speed-up = {timings['naive'] / timings['fast']:.2f}x (goal >= 5); "
+          f"dygraph / naive = {timings['naive'] / timings['dygraph']:.2f}x; "
+          f"fast / floor = {timings['fast'] / floor:.2f}x (goal <= 1.5); largest |loss difference| {worst:.1e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--archs", type=int, default=6)
+    parser.add_argument("--space", choices=["both", *SCALES], default="both")
+    parser.add_argument("--threads", type=int, default=1, help="predictor CPU threads")
+    args = parser.parse_args()
+    for space_name, config in SCALES.items():
+        if args.space in ("both", space_name):
+            bench_space(space_name, config, args.archs, args.threads)
 
 
 if __name__ == "__main__":

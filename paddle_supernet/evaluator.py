@@ -35,20 +35,29 @@ from .nn.batchnorm import calibrate_bn
 from .spaces import get_space
 
 SCORES = ("accuracy", "neg_loss")
+#: how the validation forward runs: dygraph, or the exported subnet through Paddle Inference
+BACKENDS = ("dygraph", "inference")
 
 
 class Evaluator:
     """Scores archs of ``model`` (a supernet with ``set_active``) on fixed data."""
 
     def __init__(self, model, space, calib_batches: list, val_batches: list, score: str = "accuracy",
-                 producer: dict | None = None):
+                 producer: dict | None = None, backend: str = "dygraph", threads: int = 0):
         """``producer``: what makes these scores (checkpoint, eval and data settings); recorded in
         the part file so that a resume with anything else is refused."""
         if score not in SCORES:
             raise InputError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}", key="eval.score")
         self.model, self.space, self.score_name = model, space, score
+        if backend not in BACKENDS:
+            raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}", key="eval.backend")
         self.calib_batches, self.val_batches = calib_batches, val_batches
         self.producer = {"score": score, **(producer or {})}
+        self.backend, self._runner, self._val_numpy = backend, None, None
+        if backend == "inference":
+            from .inference_path import InferenceRunner
+
+            self._runner = InferenceRunner(threads)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, overrides: list[str] | None = None, data=None,
@@ -74,13 +83,23 @@ class Evaluator:
                                                                       "sample", "sample_seed")},
                     "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
                                                              "subset_seed", "mean", "std", "resize")}}
-        return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer)
+        return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer,
+                   ev["backend"], ev["threads"])
 
     def score(self, code: str) -> float:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""
         self.model.set_active(code)
         calibrate_bn(self.model, self.calib_batches)
-        accuracy, loss = accuracy_and_loss(self.model, self.val_batches)
+        if self._runner is None:
+            accuracy, loss = accuracy_and_loss(self.model, self.val_batches)
+        else:  # the calibrated subnet, exported, through Paddle Inference
+            from .inference_path import accuracy_and_loss_from_logits
+
+            if self._val_numpy is None:  # converted once per run
+                self._val_numpy = [(x.numpy(), y.numpy()) for x, y in self.val_batches]
+            self.model.eval()
+            logits = self._runner.logits(self.model.export(code), [x for x, _ in self._val_numpy])
+            accuracy, loss = accuracy_and_loss_from_logits(logits, [y for _, y in self._val_numpy])
         return accuracy if self.score_name == "accuracy" else -loss
 
     def evaluate(self, arch_list: Mapping[str, ArchEntry], out_path: str | os.PathLike,

@@ -97,7 +97,7 @@ def test_part_file_from_another_list_checkpoint_or_settings_is_refused(trained, 
     others = {"arch list": (arch_list_from_codes(SPACE.sample_unique(3, seed=5)), []),
               "eval settings": (archs, ["eval.calib_images=16"])}
     for what, (other_archs, overrides) in others.items():
-        with pytest.raises(InputError, match=r"s.json.part: was written by another checkpoint, arch list or eval"):
+        with pytest.raises(InputError, match=r"s.json.part: was written by another checkpoint, arch list, eval"):
             Evaluator.from_checkpoint(ckpt, overrides, data=data).evaluate(other_archs, tmp_path / "s.json")
         assert (tmp_path / "s.json.part").read_bytes() == part, what  # left as it was
     text = part.decode()
@@ -122,3 +122,27 @@ def test_eval_cli_refuses_foreign_codes_and_bad_checkpoints(trained, tmp_path):
         assert proc.returncode != 0
         assert message in proc.stderr or message in proc.stdout
         assert not out.exists()
+
+
+def test_the_inference_backend_scores_as_the_dygraph_path(trained):
+    ckpt, data = trained
+    codes = [SPACE.sample(8), SPACE.largest(), SPACE.smallest()]
+    dygraph = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"], data=data)
+    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", "eval.backend=inference", "eval.threads=1"], data=data)
+    for code in codes:
+        assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
+    fast_acc = Evaluator.from_checkpoint(ckpt, ["eval.backend=inference"], data=data)
+    assert [fast_acc.score(c) for c in codes] == [Evaluator.from_checkpoint(ckpt, data=data).score(c) for c in codes]
+
+
+def test_the_inference_backend_on_the_2022_space(tmp_path):
+    data = synthetic_data(n_val=40)
+    cfg = tiny_config(["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125",
+                       "strategy.name=uniform", "eval.batch_size=16"])
+    Trainer(cfg, tmp_path, data=data).fit()
+    space = get_space("cvpr22_resnet48")
+    dygraph = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", ["eval.score=neg_loss"], data=data)
+    fast = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", ["eval.score=neg_loss", "eval.backend=inference"],
+                                     data=data)
+    for code in (space.sample(1), space.largest()):
+        assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)

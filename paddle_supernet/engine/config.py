@@ -82,6 +82,8 @@ DEFAULTS: dict = {
         "calib_batch_size": 128,
         "batch_size": 500,
         "val_subset": None,          # score on a seeded subset of the validation data
+        "backend": "dygraph",        # dygraph, or inference: the calibrated subnet through Paddle Inference
+        "threads": 0,                # inference backend: CPU math threads (0: Paddle's default)
     },
 }
 

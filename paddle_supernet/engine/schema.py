@@ -157,6 +157,8 @@ SCHEMA = {
     "eval.sample_seed": Integer(low=0),
     "eval.score": Choice(("accuracy", "neg_loss")),
     "eval.calib_images": POSITIVE,
+    "eval.backend": Choice(("dygraph", "inference")),
+    "eval.threads": Integer(low=0),
     "eval.calib_augment": Boolean(),
     "eval.calib_batch_size": POSITIVE,
     "eval.batch_size": POSITIVE,
