@@ -1,7 +1,4 @@
 """Data-parallel training on two CPU ranks (gloo) through paddle.distributed.launch."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +9,7 @@ from paddle_supernet.engine.checkpoint import load_checkpoint
 from paddle_supernet.engine.config import load_config
 from paddle_supernet.engine.trainer import Trainer, lr_at
 
-from helpers import write_tiny_cifar100
+from helpers import launch_two_ranks, write_tiny_cifar100
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,12 +21,7 @@ def test_two_ranks_equal_the_average_of_their_shards_gradients(tmp_path):
         f"data: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16, augment: {{rotation: 0, crop_padding: 1}}}}\n"
         "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: distill, k: 2}\ncheckpoint: {every_steps: 100}\n"
         "log: {visualdl: false}\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"}
-    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
-                           "--log_dir", str(tmp_path / "log"), str(REPO / "tools" / "cli.py"), "train",
-                           "--config", str(config), "--run-dir", str(tmp_path / "run")],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    launch_two_ranks(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")], tmp_path)
     trained = load_checkpoint(tmp_path / "run" / "checkpoint.pdparams")
     assert trained["meta"]["finished"] and trained["meta"]["step"] == 4
 
@@ -75,13 +67,7 @@ def test_the_2022_baseline_trains_on_two_ranks_with_agreeing_archs(tmp_path):
     config.write_text(common + "schedule: {epochs: 1, warmup_steps: 1}\ncheckpoint: {every_steps: 100}\n"
                       f"strategy: {{name: kd, k: 2, teacher_weights: {tmp_path / 't.pdparams'}}}\n"
                       "sampler: {name: ccfs_m, pool: 20}\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"}
-    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
-                           "--log_dir", str(tmp_path / "log"), str(REPO / "tools" / "cli.py"), "train",
-                           "--config", str(config), "--run-dir", str(tmp_path / "run")],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    logs = "".join(p.read_text() for p in (tmp_path / "log").glob("*")) if (tmp_path / "log").exists() else ""
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:] + logs[-3000:]
+    logs = launch_two_ranks(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")], tmp_path)
     meta = load_checkpoint(tmp_path / "run" / "checkpoint.pdparams")["meta"]
     assert meta["finished"] and meta["step"] == 4  # every step's archs compared across the ranks
     assert (meta["data_parallel"]["ranks"], meta["data_parallel"]["global_batch"], meta["data_parallel"]["rank_batch"]) \

@@ -1,13 +1,11 @@
 """CPT / SSE: the constraint candidates against a hand-computed example; resumed runs hold the same candidates."""
-import numpy as np
 import pytest
 
-from paddle_supernet.engine.trainer import Trainer
 from paddle_supernet.errors import InputError
 from paddle_supernet.samplers.candidates import CandidateManager, width_distance
 from paddle_supernet.spaces import get_space
 
-from helpers import synthetic_data, tiny_config
+from helpers import assert_resume_is_exact, synthetic_data, tiny_config
 
 R48 = get_space("cvpr22_resnet48")
 
@@ -64,16 +62,7 @@ R48_TINY = ["space=cvpr22_resnet48", "model.small_input=true", "model.width_scal
 
 
 def test_a_resumed_cpt_run_holds_the_same_candidates_and_weights(tmp_path):
-    data = synthetic_data()
-    cfg = tiny_config(R48_TINY)
-    full = Trainer(cfg, tmp_path / "full", data=data)
-    full.fit()
-    cut = Trainer(cfg, tmp_path / "cut", data=data)
-    cut.fit(stop_after=6)  # checkpoint at step 4 (epoch end); steps 5-6 lost
-    resumed = Trainer(cfg, tmp_path / "cut", data=data)
-    resumed.fit()
+    # checkpoint at step 4 (epoch end); step 5 lost
+    full, resumed = assert_resume_is_exact(tiny_config(R48_TINY), tmp_path, synthetic_data(), stop_after=5, saved_at=4)
     assert resumed.strategy.state_dict() == full.strategy.state_dict()
     assert len(full.strategy.state_dict()["candidates"]["all"]["candidates"]) == 4
-    a, b = full.model.state_dict(), resumed.model.state_dict()
-    for key in a:
-        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)

@@ -2,7 +2,6 @@
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from paddle_supernet.engine.config import load_config

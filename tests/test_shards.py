@@ -1,8 +1,4 @@
 """Sharded evaluation: shards merge to the single-process submission byte for byte; bad shards are refused."""
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,9 +11,8 @@ from paddle_supernet.io.challenge_json import arch_list_from_codes, write_arch_f
 from paddle_supernet.io.shards import merge_shards, parse_shard, shard_part_path
 from paddle_supernet.spaces import get_space
 
-from helpers import write_tiny_cifar100
+from helpers import launch_two_ranks, write_tiny_cifar100
 
-REPO = Path(__file__).resolve().parents[1]
 SPACE = get_space("cvpr21_resnet20")
 
 
@@ -85,12 +80,7 @@ def test_a_missing_incomplete_or_foreign_shard_is_refused_and_nothing_written(se
 def test_two_gloo_ranks_split_the_list_and_rank0_merges(setup, tmp_path):
     root, archs, single = setup
     out = tmp_path / "dist.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"}
-    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
-                           "--log_dir", str(tmp_path / "log"), str(REPO / "tools" / "cli.py"), "evaluate",
-                           "--checkpoint", str(root / "run" / "checkpoint.pdparams"), "--archs", str(archs),
-                           "--out", str(out)], env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    logs = "".join(p.read_text() for p in (tmp_path / "log").glob("*")) if (tmp_path / "log").exists() else ""
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:] + logs[-3000:]
+    logs = launch_two_ranks(["evaluate", "--checkpoint", str(root / "run" / "checkpoint.pdparams"), "--archs",
+                             str(archs), "--out", str(out)], tmp_path)
     assert out.read_bytes() == single.read_bytes()
     assert "eval 1/2" in logs and "arch/h" in logs

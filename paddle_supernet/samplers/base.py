@@ -20,7 +20,6 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..rng import local_rng
 from ..spaces.base import Choice
 
 #: ``stream`` of the local RNG each sampler draws from (never the strategies' own draws, stream 0)

@@ -29,6 +29,17 @@ def soft_cross_entropy(student_logits, teacher_logits, temperature: float = 1.0)
     return loss * (t * t) if t != 1.0 else loss
 
 
+def ce_each(model, images, labels, codes, scale: float) -> float:
+    """``scale`` x CE of each arch of ``codes`` back-propagated (gradients accumulate); the mean CE."""
+    total = 0.0
+    for code in codes:
+        model.set_active(code)
+        loss = cross_entropy(model(images), labels)
+        (loss * scale).backward()
+        total += float(loss)
+    return total / len(codes)
+
+
 def accuracy(logits, labels) -> float:
     return float((logits.argmax(axis=1) == labels).astype("float32").mean())
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..catalog import STRATEGY_DEFAULTS
 from ..errors import InputError
 from ..samplers.candidates import CandidateManager
-from .base import cross_entropy, soft_cross_entropy
+from .base import ce_each, cross_entropy, soft_cross_entropy
 from .distill import TeacherKD
 
 
@@ -88,13 +88,7 @@ class CandidatePlasticity(TeacherKD):
         for code in codes:
             candidates = manager.update(code, epoch, step)
         scale = self.candidate_weight / len(candidates)
-        total = 0.0
-        for code in candidates:
-            model.set_active(code)
-            loss = cross_entropy(model(images), labels)
-            (loss * scale).backward()
-            total += float(loss)
-        scalars["loss/candidate_ce"] = total / len(candidates)
+        scalars["loss/candidate_ce"] = ce_each(model, images, labels, candidates, scale)
         return scalars
 
     def state_dict(self) -> dict:

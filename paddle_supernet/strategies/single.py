@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..catalog import STRATEGY_DEFAULTS
 from ..errors import InputError
-from .base import TrainingStrategy, accuracy, cross_entropy
+from .base import TrainingStrategy, accuracy, ce_each, cross_entropy
 
 
 class UniformSampling(TrainingStrategy):
@@ -24,13 +24,7 @@ class UniformSampling(TrainingStrategy):
     def step(self, model, images, labels, epoch: int, step: int) -> dict:
         codes = self.step_archs(epoch, step, self.k)
         scale = 1.0 / len(codes) if self.reduce == "mean" else 1.0
-        total = 0.0
-        for code in codes:
-            model.set_active(code)
-            loss = cross_entropy(model(images), labels)
-            (loss * scale).backward()
-            total += float(loss)
-        return {"loss/subnet_ce": total / len(codes)}
+        return {"loss/subnet_ce": ce_each(model, images, labels, codes, scale)}
 
 
 class FixedArch(TrainingStrategy):
