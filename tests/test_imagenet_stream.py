@@ -61,6 +61,18 @@ def test_train_batches_are_a_function_of_seed_epoch_step_and_shard(tmp_path):
     assert a.steps_per_epoch == 3
 
 
+def test_two_views_stream_the_single_view_batch_then_independent_crops(tmp_path):
+    _folder(tmp_path)
+    train, _ = load_dataset(_cfg(tmp_path))
+    one_images, one_labels = train.train_batches(4, None, seed=3).batch(1, 2)
+    two_images, two_labels = train.train_batches(4, None, seed=3, views=2).batch(1, 2)
+    assert two_images.shape[0] == 8 and two_labels.numpy().tolist() == one_labels.numpy().tolist()
+    np.testing.assert_array_equal(two_images.numpy()[:4], one_images.numpy())
+    assert not np.array_equal(two_images.numpy()[4:], one_images.numpy())
+    rank1 = train.train_batches(4, None, seed=3, shard=(1, 2), views=2).batch(1, 2)[0].numpy()
+    np.testing.assert_array_equal(rank1, np.concatenate([two_images.numpy()[1:4:2], two_images.numpy()[5:8:2]]))
+
+
 def test_calibration_set_is_fixed_and_decoded_once(tmp_path, monkeypatch):
     _folder(tmp_path)
     train, _ = load_dataset(_cfg(tmp_path))

@@ -80,3 +80,18 @@ def test_the_2022_baseline_trains_on_two_ranks_with_agreeing_archs(tmp_path):
         assert "ranks diverged at step 12: ranks [2]" in str(err)
     else:
         raise AssertionError("diverged ranks were not reported")
+
+
+def test_moco_on_two_ranks_enqueues_the_keys_of_the_global_batch(tmp_path):
+    write_tiny_cifar100(tmp_path, n_train=64, n_test=16)
+    config = tmp_path / "moco.yaml"
+    config.write_text(
+        f"space: cvpr22_resnet48\nmodel: {{small_input: true, width_scale: 0.125, contrastive: {{dim: 8, queue: 40}}}}\n"
+        f"data: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16, "
+        "augment: {rotation: 0, crop_padding: 0, resized_crop: [0.3, 1.0]}}\nlog: {visualdl: false, rank_check_every: 1}\n"
+        "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: moco, momentum: 0.9}\n")
+    launch_two_ranks(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")], tmp_path)
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pdparams")
+    assert state["meta"]["finished"] and state["meta"]["step"] == 4
+    # 4 steps x 16 keys gathered from both ranks (8 each): the pointer went round the 40 columns to 24
+    assert int(np.asarray(state["model"]["queue_ptr"])[0]) == 24
