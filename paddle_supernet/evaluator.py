@@ -43,7 +43,8 @@ class Evaluator:
     """Scores archs of ``model`` (a supernet with ``set_active``) on fixed data."""
 
     def __init__(self, model, space, calib_batches: list, val_batches: list, score: str = "accuracy",
-                 producer: dict | None = None, backend: str = "dygraph", threads: int = 0):
+                 producer: dict | None = None, backend: str = "dygraph", threads: int = 0,
+                 calib_backend: str = "dygraph"):
         """``producer``: what makes these scores (checkpoint, eval and data settings); recorded in
         the part file so that a resume with anything else is refused."""
         if score not in SCORES:
@@ -54,6 +55,7 @@ class Evaluator:
         self.calib_batches, self.val_batches = calib_batches, val_batches
         self.producer = {"score": score, **(producer or {})}
         self.backend, self._runner, self._val_numpy = backend, None, None
+        self.calib_backend = calib_backend
         if backend == "inference":
             from .inference_path import InferenceRunner
 
@@ -84,23 +86,33 @@ class Evaluator:
                     "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
                                                              "subset_seed", "mean", "std", "resize")}}
         return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer,
-                   ev["backend"], ev["threads"])
+                   ev["backend"], ev["threads"], ev["calib_backend"])
 
     def score(self, code: str) -> float:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""
         self.model.set_active(code)
-        calibrate_bn(self.model, self.calib_batches)
         if self._runner is None:
+            calibrate_bn(self.model, self.calib_batches)
             accuracy, loss = accuracy_and_loss(self.model, self.val_batches)
-        else:  # the calibrated subnet, exported, through Paddle Inference
-            from .inference_path import accuracy_and_loss_from_logits
+        else:  # the subnet exported, calibrated and scored through Paddle Inference
+            from .inference_path import accuracy_and_loss_from_logits, calibrate_with_predictor
 
             if self._val_numpy is None:  # converted once per run
                 self._val_numpy = [(x.numpy(), y.numpy()) for x, y in self.val_batches]
+                self._calib_numpy = [x.numpy() for x in self.calib_batches]
             self.model.eval()
-            logits = self._runner.logits(self.model.export(code), [x for x, _ in self._val_numpy])
+            if self.calib_backend == "inference" and not self._frozen_bn():
+                net = calibrate_with_predictor(self._runner, lambda: self.model.export(code), self._calib_numpy)
+            else:
+                calibrate_bn(self.model, self.calib_batches)
+                net = self.model.export(code)
+            logits = self._runner.logits(net, [x for x, _ in self._val_numpy])
             accuracy, loss = accuracy_and_loss_from_logits(logits, [y for _, y in self._val_numpy])
         return accuracy if self.score_name == "accuracy" else -loss
+
+    def _frozen_bn(self) -> bool:
+        """True when BN statistics are frozen (the released 2022 regime): nothing to calibrate."""
+        return getattr(self.model, "bn_stats", "batch") == "frozen"
 
     def evaluate(self, arch_list: Mapping[str, ArchEntry], out_path: str | os.PathLike,
                  part_path: str | os.PathLike | None = None, every_seconds: float = 10.0,

@@ -84,6 +84,7 @@ DEFAULTS: dict = {
         "val_subset": None,          # score on a seeded subset of the validation data
         "backend": "dygraph",        # dygraph, or inference: the calibrated subnet through Paddle Inference
         "threads": 0,                # inference backend: CPU math threads (0: Paddle's default)
+        "calib_backend": "dygraph",  # inference backend: BN calibration in dygraph, or through a predictor too
     },
 }
 

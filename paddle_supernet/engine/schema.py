@@ -159,6 +159,7 @@ SCHEMA = {
     "eval.calib_images": POSITIVE,
     "eval.backend": Choice(("dygraph", "inference")),
     "eval.threads": Integer(low=0),
+    "eval.calib_backend": Choice(("dygraph", "inference")),
     "eval.calib_augment": Boolean(),
     "eval.calib_batch_size": POSITIVE,
     "eval.batch_size": POSITIVE,
