@@ -242,11 +242,8 @@ class Trainer:
             return lr_at(step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
         phase_lr = phase.lr if phase.lr is not None else base_lr
         warmup = sched["warmup_steps"] if phase.index == 0 else 0
-        if self.sampler.cosine_unit == "epoch":
-            epoch_in_phase = step // spe - phase.first_epoch
-            if step < warmup:
-                return lr_at(step, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
-            return sched["min_lr"] + 0.5 * (phase_lr - sched["min_lr"]) * (1 + math.cos(math.pi * epoch_in_phase / phase.epochs))
+        if self.sampler.cosine_unit == "epoch" and step >= warmup:  # the cosine's position moves once an epoch
+            return lr_at(step // spe - phase.first_epoch, phase.epochs, phase_lr, 0, sched["min_lr"])
         return lr_at(step - phase.first_epoch * spe, phase.epochs * spe, phase_lr, warmup, sched["min_lr"])
 
     def _optimizer_for(self, step: int):

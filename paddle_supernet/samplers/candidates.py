@@ -42,7 +42,11 @@ def width_digits(code: str, skip_last_digit: bool = False) -> np.ndarray:
 
 def width_distance(a: str, b: str, skip_last_digit: bool = False) -> float:
     """Released CPT distance between two 2022 codes (see the module docstring)."""
-    return float(np.abs(width_digits(a, skip_last_digit) - width_digits(b, skip_last_digit)).sum() / NORMALISER)
+    return _digit_distance(width_digits(a, skip_last_digit), width_digits(b, skip_last_digit))
+
+
+def _digit_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).sum() / NORMALISER)
 
 
 class CandidateManager:
@@ -81,7 +85,7 @@ class CandidateManager:
 
     def distance(self, a: str, b: str) -> float:
         """:func:`width_distance` of ``a`` and ``b``."""
-        return float(np.abs(self._width(a) - self._width(b)).sum() / NORMALISER)
+        return _digit_distance(self._width(a), self._width(b))
 
     def diversity(self, code: str, others: list[str]) -> float:
         """Mean distance of ``code`` to its ``knn`` nearest of ``others``."""
