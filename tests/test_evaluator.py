@@ -95,7 +95,8 @@ def test_part_file_from_another_list_checkpoint_or_settings_is_refused(trained, 
         ev.evaluate(archs, tmp_path / "s.json")
     part = (tmp_path / "s.json.part").read_bytes()
     others = {"arch list": (arch_list_from_codes(SPACE.sample_unique(3, seed=5)), []),
-              "eval settings": (archs, ["eval.calib_images=16"])}
+              "eval settings": (archs, ["eval.calib_images=16"]),
+              "backend": (archs, ["eval.backend=inference"])}  # a key added later counts once off its default
     for what, (other_archs, overrides) in others.items():
         with pytest.raises(InputError, match=r"s.json.part: was written by another checkpoint, arch list, eval"):
             Evaluator.from_checkpoint(ckpt, overrides, data=data).evaluate(other_archs, tmp_path / "s.json")

@@ -122,3 +122,15 @@ def test_keys_added_later_leave_older_fingerprints_unchanged():
         node.pop(parts[-1])
     assert training_fingerprint(cfg) == training_fingerprint(trimmed)
     assert training_fingerprint(tiny_config(["sampler.name=fair"])) != training_fingerprint(cfg)
+
+
+def test_a_config_saved_before_keys_existed_reads_them_at_their_defaults():
+    from paddle_supernet.engine.config import merge_config
+
+    cfg = tiny_config()
+    old = {**cfg, "eval": {k: v for k, v in cfg["eval"].items() if k not in ("backend", "threads", "calib_backend")}}
+    old.pop("sampler")
+    merged = merge_config(old, ["eval.batch_size=7"], file="old/checkpoint.pdparams")
+    assert (merged["eval"]["backend"], merged["eval"]["threads"], merged["eval"]["calib_backend"]) == ("dygraph", 0, "dygraph")
+    assert merged["sampler"]["name"] == "uniform" and merged["eval"]["batch_size"] == 7
+    assert "backend" not in old["eval"]  # the saved config itself is left as it was

@@ -93,7 +93,19 @@ NAMED_SECTIONS = ("strategy", "sampler")
 
 #: keys added after runs were made, with their defaults: left out of the fingerprint at the default
 ADDED_LATER = {"sampler": {"name": "uniform"}, "model.few_shot": None, "model.contrastive": None,
-               "data.augment.resized_crop": None}
+               "data.augment.resized_crop": None,
+               "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph"}
+
+
+def drop_added_later(section: dict, name: str) -> dict:
+    """``section`` (the config's section ``name``) without the keys added later that hold their
+    default, so that records written before those keys existed still match.
+
+        >>> drop_added_later({"backend": "dygraph", "batch_size": 8}, "eval")
+        {'batch_size': 8}
+    """
+    defaults = {dotted[len(name) + 1:]: value for dotted, value in ADDED_LATER.items() if dotted.startswith(name + ".")}
+    return {k: v for k, v in section.items() if k not in defaults or v != defaults[k]}
 
 #: sections whose change does not alter the trained weights (a resumed run may change them)
 NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "checkpoint.export_full", "name")
@@ -208,8 +220,9 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
 
 
 def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") -> dict:
-    """``cfg`` with ``key=value`` overrides applied and validated."""
-    out = _merge(cfg, parse_overrides(overrides), file)
+    """``cfg`` with ``key=value`` overrides applied and validated; keys missing from ``cfg`` (a
+    config saved before they existed) take their defaults."""
+    out = _merge(_deep_update(DEFAULTS, cfg), parse_overrides(overrides), file)
     validate_config(out, file)
     return out
 
