@@ -114,6 +114,18 @@ def test_free_code_refused_by_test_supernet():
         _supernet().set_active(code)
 
 
+def test_tied_supernet_trains_the_baseline_ratios_and_refuses_untied_codes():
+    tied = SPACE.sample(3, step=0, distribution="tied")  # all 7 ratios, stage outputs tied
+    assert SPACE.in_distribution(tied, "tied") and not SPACE.in_test_distribution(tied)
+    net = _supernet(distribution="tied")
+    net.set_active(tied)
+    assert net(_images()).shape[0] == _images().shape[0]
+    with pytest.raises(InputError, match="outside the test distribution"):
+        _supernet().set_active(tied)
+    with pytest.raises(InputError, match="outside the tied distribution"):
+        net.set_active(SPACE.sample(4, step=0, distribution="free"))
+
+
 def test_frozen_bn_stats_never_move_and_ignore_calibration():
     from paddle_supernet.nn.batchnorm import calibrate_bn
 

@@ -65,8 +65,24 @@ def test_free_distribution_is_wider(space):
     codes = [space.sample(0, step=i, distribution="free") for i in range(200)]
     assert all(space.is_valid(c) for c in codes)
     assert sum(space.in_test_distribution(c) for c in codes) < 5
-    with pytest.raises(InputError, match="unknown distribution 'weird'.*test, free"):
+    with pytest.raises(InputError, match="unknown distribution 'weird'.*test, tied, free"):
         space.sample(0, distribution="weird")
+
+
+def test_tied_distribution_is_the_baseline_sampling(space):
+    """All 7 width codes in every stage, one output code per stage, stage 1's = the stem's (trap T15)."""
+    codes = [space.sample(0, step=i, distribution="tied") for i in range(400)]
+    for code in codes:
+        arch = space.decode(code)
+        assert all(len({out for _, out in blocks}) == 1 for blocks in arch.block_codes)
+        assert arch.block_codes[0][0][1] == arch.stem_code
+        assert space.compose(space.choice_values(code, "tied"), "tied") == code
+    assert {space.decode(c).stem_code for c in codes} == set(range(1, 8))
+    assert {d for c in codes for blk in space.decode(c).block_codes[0] for d in blk} == set(range(1, 8))
+    assert sum(space.in_test_distribution(c) for c in codes) < 20
+    assert space.smallest("tied") == "1222277777" + "00" * 3 + "7777" + "00" * 3 + "7777" + "00" * 6 + "7777" + "00" * 3
+    with pytest.raises(InputError, match="outside the tied distribution"):
+        space.choice_values(space.sample(4, step=0, distribution="free"), "tied")
 
 
 def _independent_counts(arch, classes=1000):

@@ -112,7 +112,7 @@ SCHEMA = {
     "model.freeze_teacher": Boolean(),
     "model.small_input": Boolean(),
     "model.width_scale": Number(above=0),
-    "model.distribution": Choice(("test", "free"), nullable=True),
+    "model.distribution": Choice(("test", "tied", "free"), nullable=True),
     "model.bn_stats": Choice(("batch", "frozen")),
     "model.pretrained": Text(nullable=True),
     "model.reorder": Boolean(),

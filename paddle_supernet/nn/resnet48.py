@@ -38,7 +38,7 @@ from ..spaces.cvpr22_resnet48 import (BASE_WIDTHS, MAX_DEPTHS, STAGE_STRIDES, ST
 from .batchnorm import SuperBN2D
 from .conv import BranchedSuperConv2D
 
-DISTRIBUTIONS = ("test", "free")
+DISTRIBUTIONS = ("test", "tied", "free")
 BN_STATS = ("batch", "frozen")
 #: index in ``blocks`` of each stage's first block; the head is ``blocks.24``
 STAGE_FIRST_BLOCK = tuple(1 + sum(MAX_DEPTHS[:s]) for s in range(4))
@@ -149,9 +149,10 @@ class ResNet48Supernet(nn.Layer):
             raise InputError(f"arch code {code!r} is not a 52-digit cvpr22_resnet48 code "
                              f"(a {len(code.split('-')) if isinstance(code, str) else '?'}-field 2021 code?)")
         arch = self.space.decode(code)
-        if self.distribution == "test" and not self.space.in_test_distribution(code):
-            raise InputError(f"arch code {code} is outside the test distribution (untied stage outputs or codes beyond "
-                             "a stage's range); this supernet was built with model.distribution: test")
+        if self.distribution != "free" and not self.space.in_distribution(code, self.distribution):
+            raise InputError(f"arch code {code} is outside the {self.distribution} distribution (untied stage outputs"
+                             f"{' or codes beyond a stage range' if self.distribution == 'test' else ''}); this supernet "
+                             f"was built with model.distribution: {self.distribution}")
         plan = []
         for b in arch.blocks(self.width_scale):
             plan.append((STAGE_FIRST_BLOCK[b.stage] + b.index, b.mid, b.cout))

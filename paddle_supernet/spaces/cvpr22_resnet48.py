@@ -39,6 +39,10 @@ WIDTH_RATIOS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
 FREE_CODES = tuple(range(1, len(WIDTH_RATIOS) + 1))
 #: largest width code per stage in the test distribution: (stem, stage1..4)
 TEST_MAX_CODE = (3, 3, 3, 5, 7)
+#: largest width code per stage (stem, stage1..4) by distribution: ``test`` (the official test
+#: list), ``tied`` (the official baseline's sampling: all 7 ratios, stage outputs tied as in the
+#: test list; trap T15) and ``free`` (all 7 ratios, every block's output free)
+DISTRIBUTION_TOPS = {"test": TEST_MAX_CODE, "tied": (7,) * 5, "free": (7,) * 5}
 _SEGMENT_START = tuple(6 + 2 * sum(MAX_DEPTHS[:s]) for s in range(4))
 
 
@@ -145,7 +149,7 @@ class Cvpr22ResNet48(SearchSpace):
     """The 2022 space; ``num_classes`` sets the counted classifier."""
 
     placeholder_acc = 0.0
-    distributions = ("test", "free")
+    distributions = ("test", "tied", "free")
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, image_size: int | None = None):
         self.num_classes = num_classes
@@ -197,13 +201,28 @@ class Cvpr22ResNet48(SearchSpace):
 
     def in_test_distribution(self, code: str) -> bool:
         """True when ``code`` could be a test-set arch (tied outputs, per-stage code ranges)."""
+        return self.in_distribution(code, "test")
+
+    def in_distribution(self, code: str, distribution: str) -> bool:
+        """True when ``distribution`` can draw ``code``: any valid code for ``free``; tied stage
+        outputs (stage 1's = the stem's) for ``tied``; tied and within each stage's codes for ``test``.
+
+            >>> space = Cvpr22ResNet48()
+            >>> largest = space.largest()
+            >>> code = largest[:5] + "7" + largest[6:]  # stem code 7, stage 1's outputs still 1
+            >>> space.in_distribution(code, "tied"), space.in_distribution(code, "free")
+            (False, True)
+        """
+        distribution = self._check_distribution(distribution)
         arch = self.decode(code)
-        if arch.stem_code > TEST_MAX_CODE[0]:
+        if distribution == "free":
+            return True
+        tops = DISTRIBUTION_TOPS[distribution]
+        if arch.stem_code > tops[0]:
             return False
         for s, blocks in enumerate(arch.block_codes):
             outs = {o for _, o in blocks}
-            top = TEST_MAX_CODE[s + 1]
-            if len(outs) != 1 or max(max(b) for b in blocks) > top:
+            if len(outs) != 1 or max(max(b) for b in blocks) > tops[s + 1]:
                 return False
             if s == 0 and outs != {arch.stem_code}:
                 return False
@@ -228,14 +247,15 @@ class Cvpr22ResNet48(SearchSpace):
         def width(top: int) -> int:  # channel code 1 is the widest
             return draw(1, top, 1)
 
+        tops = DISTRIBUTION_TOPS[distribution]
         if distribution == "free":
-            stem = width(7)
-            stages = tuple(tuple((width(7), width(7)) for _ in range(d)) for d in depths)
+            stem = width(tops[0])
+            stages = tuple(tuple((width(tops[s + 1]), width(tops[s + 1])) for _ in range(d)) for s, d in enumerate(depths))
         else:
-            stem = width(TEST_MAX_CODE[0])
+            stem = width(tops[0])
             stages = []
             for s, d in enumerate(depths):
-                top = TEST_MAX_CODE[s + 1]
+                top = tops[s + 1]
                 out = stem if s == 0 else width(top)
                 stages.append(tuple((width(top), out) for _ in range(d)))
             stages = tuple(stages)
@@ -247,7 +267,7 @@ class Cvpr22ResNet48(SearchSpace):
 
     def smallest(self, distribution: str | None = None) -> str:
         distribution = self._check_distribution(distribution)
-        tops = (7,) * 5 if distribution == "free" else TEST_MAX_CODE
+        tops = DISTRIBUTION_TOPS[distribution]
         stages = tuple(((tops[s + 1], tops[s + 1]),) * low for s, (low, _) in enumerate(DEPTH_RANGES))
         return self.encode(ResNet48Arch(1, tuple(low for low, _ in DEPTH_RANGES), tops[0], stages))
 
@@ -258,14 +278,14 @@ class Cvpr22ResNet48(SearchSpace):
         """Depths ``d1``-``d4``, then the widths. ``test``: ``stem`` (= stage 1's outputs), ``s{2,3,4}.out``
         (the stage's tied conv2 outputs) and ``s{s}.b{j}.mid`` (conv1 of block j); ``free``: ``stem`` and
         ``s{s}.b{j}.mid`` / ``s{s}.b{j}.out`` for every block. Blocks are numbered from 1; a block's choices
-        are ignored when the depth leaves it absent. The stem is stage 0."""
+        are ignored when the depth leaves it absent. The stem is stage 0. ``tied``: as ``test`` with all 7 codes."""
         distribution = self._check_distribution(distribution)
         out = [Choice(f"d{s + 1}", "depth", s, tuple(range(low, high + 1))) for s, (low, high) in enumerate(DEPTH_RANGES)]
-        tops = (7,) * 5 if distribution == "free" else TEST_MAX_CODE
+        tops = DISTRIBUTION_TOPS[distribution]
         out.append(Choice("stem", "width", 0, tuple(range(1, tops[0] + 1))))
         for s in range(4):
             codes = tuple(range(1, tops[s + 1] + 1))
-            if distribution == "test" and s > 0:
+            if distribution != "free" and s > 0:
                 out.append(Choice(f"s{s + 1}.out", "width", s, codes))
             for j in range(MAX_DEPTHS[s]):
                 out.append(Choice(f"s{s + 1}.b{j + 1}.mid", "width", s, codes))
@@ -285,14 +305,14 @@ class Cvpr22ResNet48(SearchSpace):
             stages.append(tuple((int(values[f"s{s + 1}.b{j + 1}.mid"]), int(outs[j])) for j in range(d)))
         code = self.encode(ResNet48Arch(1, depths, int(values["stem"]), tuple(stages)))
         self.validate(code)
-        if distribution == "test" and not self.in_test_distribution(code):
-            raise InputError(f"arch code {code!r} is outside the test distribution")
+        if not self.in_distribution(code, distribution):
+            raise InputError(f"arch code {code!r} is outside the {distribution} distribution")
         return code
 
     def choice_values(self, code: str, distribution: str | None = None) -> dict[str, int]:
         distribution = self._check_distribution(distribution)
-        if distribution == "test" and not self.in_test_distribution(code):
-            raise InputError(f"arch code {code!r} is outside the test distribution")
+        if not self.in_distribution(code, distribution):
+            raise InputError(f"arch code {code!r} is outside the {distribution} distribution")
         arch = self.decode(code)
         values = {f"d{s + 1}": d for s, d in enumerate(arch.depths)}
         values["stem"] = arch.stem_code
