@@ -19,6 +19,7 @@ from typing import Callable, Collection, Mapping
 
 import numpy as np
 
+from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import METRIC_NAMES, ranking_metrics
 from .report import beyond_size, only_keys, report_rows, space_for
@@ -176,13 +177,20 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
     """The markdown section of one group (see :func:`run_table_main`)."""
     from .report import band_keys
 
-    submissions = {row.label: [row.submission(run_root, s) for s in seeds] for row in rows}
+    finished = {row.label: [path for path in (row.submission(run_root, s) for s in seeds) if Path(path).exists()]
+                for row in rows}
+    submissions = {label: paths for label, paths in finished.items() if paths}
+    pending = [label for label, paths in finished.items() if len(paths) < len(seeds)]
+    if not submissions:
+        raise InputError(f"no row of group {group} has a finished submission under {run_root} yet")
     gt_path, seed_paths = str(bench / "gt.json"), [str(bench / "gt.seed0.json"), str(bench / "gt.seed1.json")]
     middle = band_keys(read_arch_file(gt_path), space_for(space, num_classes), 0.25, 0.75, variant=variant)
     return "\n".join([
         section_mark(group), f"## {title}", "",
         f"Seeds {seeds}; each cell is the mean ± half the range over the seeds. Written by "
         f"`tools/{tool}.py --group {group}`.", "",
+        *([f"Not finished yet (rows shown with the seeds done so far, or left out): {'; '.join(pending)}.", ""]
+          if pending else []),
         "All 100 archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
         f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
         seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""])
