@@ -1,10 +1,13 @@
 """Seed noise of a stand-alone ground truth: how well can any ranking agree with it?
 
-From two seeds' accuracies of the same archs: the per-run seed noise
-``sigma_seed`` (std of one run around its arch's mean, from the seed
-differences), the spread of the archs' true accuracies ``sigma_arch``
-(variance of the 2-seed mean minus its noise share), and the measured
-seed-to-seed Kendall and Pearson.
+From two or more seeds' accuracies of the same archs: the per-run seed noise
+``sigma_seed`` (std of one run around its arch's mean, once each seed's overall
+offset is removed: the residual of the two-way arch x seed table), the spread of
+the archs' true accuracies ``sigma_arch`` (variance of the seeds' mean minus its
+noise share), the seed-to-seed Kendall and Pearson (averaged over the pairs of
+seeds), and ``mean_reliability``: the share of the n-seed mean's variance that is
+true arch differences (Spearman-Brown), i.e. the squared correlation one can expect
+between the ground truth and the truth.
 
 Example:
     >>> seed_noise([0.80, 0.82, 0.85, 0.90], [0.81, 0.82, 0.86, 0.89])["kendall"]  # doctest: +SKIP
@@ -12,15 +15,27 @@ Example:
 """
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 from scipy import stats
 
 
-def seed_noise(seed_a, seed_b) -> dict:
-    """Noise components and seed-to-seed agreement of two seeds' accuracies (same arch order)."""
-    a, b = np.asarray(seed_a, float), np.asarray(seed_b, float)
-    sigma_seed = float(np.std(a - b, ddof=1) / np.sqrt(2))
-    mean = (a + b) / 2
-    sigma_arch = float(np.sqrt(max(np.var(mean, ddof=1) - sigma_seed ** 2 / 2, 0.0)))
-    return {"n": len(a), "kendall": float(stats.kendalltau(a, b)[0]), "pearson": float(stats.pearsonr(a, b)[0]),
-            "sigma_seed": sigma_seed, "sigma_arch": sigma_arch, "mean_abs_diff": float(np.mean(np.abs(a - b)))}
+def seed_noise(*seeds) -> dict:
+    """Noise components and seed-to-seed agreement of n >= 2 seeds' accuracies (same arch order)."""
+    table = np.asarray(seeds, float).T  # archs x seeds
+    n_archs, n_seeds = table.shape
+    if n_seeds < 2 or n_archs < 3:
+        raise ValueError(f"need at least 2 seeds of at least 3 archs, got {n_seeds} of {n_archs}")
+    residual = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
+    sigma_seed = float(np.sqrt((residual ** 2).sum() / ((n_archs - 1) * (n_seeds - 1))))
+    mean = table.mean(1)
+    sigma_arch = float(np.sqrt(max(np.var(mean, ddof=1) - sigma_seed ** 2 / n_seeds, 0.0)))
+    pairs = list(combinations(range(n_seeds), 2))
+    rho = sigma_arch ** 2 / (sigma_arch ** 2 + sigma_seed ** 2) if sigma_arch + sigma_seed > 0 else 0.0
+    return {"n": n_archs, "seeds": n_seeds,
+            "kendall": float(np.mean([stats.kendalltau(table[:, i], table[:, j])[0] for i, j in pairs])),
+            "pearson": float(np.mean([stats.pearsonr(table[:, i], table[:, j])[0] for i, j in pairs])),
+            "sigma_seed": sigma_seed, "sigma_arch": sigma_arch,
+            "mean_abs_diff": float(np.mean([np.mean(np.abs(table[:, i] - table[:, j])) for i, j in pairs])),
+            "mean_reliability": float(n_seeds * rho / (1 + (n_seeds - 1) * rho))}

@@ -26,3 +26,21 @@ def test_noise_command_refuses_seed_files_with_different_codes(tmp_path, capsys)
     assert main(["noise", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err
     assert "arch2" in err and "arch code differs between" in err and "b.json" in err
+
+
+def test_two_seed_noise_is_the_seed_difference_and_more_seeds_average_out():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.85, 0.01, 50), rng.normal(0.85, 0.01, 50)
+    m = seed_noise(a, b)
+    assert m["sigma_seed"] == pytest.approx(np.std(a - b, ddof=1) / np.sqrt(2))  # independent formula
+    assert m["sigma_arch"] ** 2 == pytest.approx(max(np.var((a + b) / 2, ddof=1) - m["sigma_seed"] ** 2 / 2, 0))
+    truth = rng.normal(0.85, 0.004, 6000)
+    runs = [truth + rng.normal(0, 0.006, 6000) + offset for offset in (0.0, 0.01, -0.02)]  # seed offsets removed
+    m3 = seed_noise(*runs)
+    assert (m3["seeds"], m3["n"]) == (3, 6000)
+    assert m3["sigma_seed"] == pytest.approx(0.006, rel=0.03) and m3["sigma_arch"] == pytest.approx(0.004, rel=0.05)
+    rho = 0.004 ** 2 / (0.004 ** 2 + 0.006 ** 2)
+    assert m3["mean_reliability"] == pytest.approx(3 * rho / (1 + 2 * rho), abs=0.03)
+    assert np.corrcoef(np.mean(runs, 0), truth)[0, 1] ** 2 == pytest.approx(m3["mean_reliability"], abs=0.03)
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        seed_noise(a)

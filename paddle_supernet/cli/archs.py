@@ -64,7 +64,7 @@ def add_commands(sub) -> None:
     p.set_defaults(run=run_report)
 
     p = sub.add_parser("noise", help="seed noise of a ground truth: sigma_seed, sigma_arch, seed-to-seed agreement")
-    p.add_argument("seed_files", nargs=2, metavar="SEED_FILE", help="the same archs trained with two seeds")
+    p.add_argument("seed_files", nargs="+", metavar="SEED_FILE", help="the same archs trained with two or more seeds")
     p.set_defaults(run=run_noise)
 
     p = sub.add_parser("merge", help="merge partial result files (or an evaluation's shard part files) into one submission")
@@ -189,7 +189,13 @@ def parse_band(text: str) -> tuple[float, float]:
 def run_noise(args) -> int:
     from ..noise import seed_noise
 
-    a, b = (read_arch_file(path) for path in args.seed_files)
-    common = shared_keys(b, a, args.seed_files[1], args.seed_files[0])
-    print(json.dumps(seed_noise([a[k].acc for k in common], [b[k].acc for k in common]), indent=2))
+    if len(args.seed_files) < 2:
+        raise InputError("give at least two seed files (the same archs trained with different seeds)",
+                         file=args.seed_files[0])
+    files = [read_arch_file(path) for path in args.seed_files]
+    common = list(files[0])  # the archs every seed file has (a code differing from the first file's: an error)
+    for other, path in zip(files[1:], args.seed_files[1:]):
+        shared = set(shared_keys(other, files[0], path, args.seed_files[0]))
+        common = [key for key in common if key in shared]
+    print(json.dumps(seed_noise(*([f[k].acc for k in common] for f in files)), indent=2))
     return 0
