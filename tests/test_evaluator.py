@@ -147,3 +147,28 @@ def test_the_inference_backend_on_the_2022_space(tmp_path):
                                      data=data)
     for code in (space.sample(1), space.largest()):
         assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
+
+
+def test_a_finished_submission_is_not_rescored_unless_anything_that_made_it_changed(trained, tmp_path, monkeypatch):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=6))
+    out = tmp_path / "s.json"
+    first = Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, out)
+    again = Evaluator.from_checkpoint(ckpt, data=data)
+    monkeypatch.setattr(again, "score", lambda code: pytest.fail("a finished submission was rescored"))
+    assert again.evaluate(archs, out) == first
+    rescored = []
+    for what, overrides, arch_list in (("eval settings", ["eval.calib_images=16"], archs),
+                                       ("arch list", [], arch_list_from_codes(SPACE.sample_unique(3, seed=7)))):
+        ev = Evaluator.from_checkpoint(ckpt, overrides, data=data)
+        real = ev.score
+        monkeypatch.setattr(ev, "score", lambda code, real=real: rescored.append(what) or real(code))
+        ev.evaluate(arch_list, tmp_path / f"{what}.json" if what == "arch list" else out)
+    assert rescored.count("eval settings") == 3 and rescored.count("arch list") == 3
+    Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, out)  # back to the first settings: rescored, same bytes
+    out.write_text(out.read_text().replace("0.", "0.9", 1))  # an edited submission is never trusted
+    edited = Evaluator.from_checkpoint(ckpt, data=data)
+    calls = []
+    real_score = edited.score
+    monkeypatch.setattr(edited, "score", lambda code: calls.append(code) or real_score(code))
+    assert edited.evaluate(archs, out) == first and len(calls) == 3
