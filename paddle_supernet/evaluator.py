@@ -27,10 +27,10 @@ from .engine.checkpoint import load_checkpoint, restore_model
 from .engine.config import drop_added_later, merge_config
 from .engine.progress import Progress
 from .errors import InputError
-from .io.atomic import atomic_write_text
-from .io.challenge_json import ArchEntry, ArchList, read_arch_file, with_scores, write_arch_file
+from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
 from .io.result_log import ResultLog
 from .io.shards import shard_header, shard_keys, shard_part_path
+from .io.submission_record import finished_submission, write_record
 from .models import build_supernet
 from .nn.batchnorm import calibrate_bn
 from .spaces import get_space
@@ -165,36 +165,9 @@ class Evaluator:
             return None
         submission = with_scores(arch_list, scores)
         write_arch_file(out_path, submission)
-        atomic_write_text(record_path(out_path), json.dumps({**header, "sha256": _sha256(out_path)}, sort_keys=True))
+        write_record(out_path, header)
         log.remove()
         return submission
-
-
-def record_path(out_path: str | os.PathLike) -> Path:
-    """Where :meth:`Evaluator.evaluate` records what produced ``out_path`` (``submission.json.record``)."""
-    out_path = Path(out_path)
-    return out_path.with_name(out_path.name + ".record")
-
-
-def finished_submission(out_path: str | os.PathLike, header: dict) -> ArchList | None:
-    """The submission at ``out_path`` when its record says ``header`` produced exactly these bytes, else None.
-
-        >>> finished_submission("runs/x/submission.json", {"produced_by": {}}) is None  # nothing there yet
-        True
-    """
-    out_path, record = Path(out_path), record_path(out_path)
-    if not (out_path.exists() and record.exists()):
-        return None
-    try:
-        saved = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    expected = {**json.loads(json.dumps(header)), "sha256": _sha256(out_path)}
-    return read_arch_file(out_path) if saved == expected else None
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:

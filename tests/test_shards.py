@@ -51,6 +51,10 @@ def test_shards_merge_to_the_single_process_bytes(setup, capsys):
     assert out.read_bytes() == single.read_bytes()
     assert not any(shard_part_path(out, i, 3).exists() for i in range(3))
     assert "eval 1/3" in capsys.readouterr().out
+    # the merged submission carries the single-process record: evaluating it again does not rescore
+    assert (root / "sharded.json.record").read_text() == (root / "single.json.record").read_text()
+    assert main(["evaluate", "--checkpoint", ckpt, "--archs", str(archs), "--out", str(out)]) == 0
+    assert "is up to date" in capsys.readouterr().out and out.read_bytes() == single.read_bytes()
 
 
 def test_a_missing_incomplete_or_foreign_shard_is_refused_and_nothing_written(setup, tmp_path):

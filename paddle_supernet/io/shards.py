@@ -24,6 +24,7 @@ from typing import Mapping
 from ..errors import InputError
 from .challenge_json import ArchList, with_scores, write_arch_file
 from .result_log import ResultLog
+from .submission_record import write_record
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -105,6 +106,7 @@ def merge_shards(out_path: str | os.PathLike, arch_list: ArchList, count: int, p
         scores.update(part)
     submission = with_scores(arch_list, scores)
     write_arch_file(out_path, submission)
+    write_record(out_path, {"produced_by": producer})  # as a single-process evaluation records it
     if remove:
         for path in paths:
             path.unlink()
