@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Mapping
@@ -29,7 +28,7 @@ from .engine.progress import Progress
 from .errors import InputError
 from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
 from .io.result_log import ResultLog
-from .io.shards import shard_header, shard_keys, shard_part_path
+from .io.shards import part_scores, shard_header, shard_keys, shard_part_path
 from .io.submission_record import finished_submission, write_record
 from .models import build_supernet
 from .nn.batchnorm import calibrate_bn
@@ -145,15 +144,8 @@ class Evaluator:
         elif rows[0] != json.loads(json.dumps(header)):
             raise InputError("was written by another checkpoint, arch list, eval settings or shard than this run's; "
                              "delete it to start over, or resume with what produced it", file=str(log.path))
-        wanted = set(keys)
-        scores = {}
-        for number, row in enumerate(rows[1:], start=2):
-            key = row.get("key")
-            if key not in wanted or arch_list[key].arch != row.get("arch") or not _finite(row.get("acc")):
-                raise InputError(f"line {number}: {key} does not belong to this arch list (or its score is not "
-                                 "finite); delete the part file to start over", file=str(log.path))
-            scores[key] = float(row["acc"])
         name = "eval" if count == 1 else f"eval {index}/{count}"
+        scores = part_scores(rows[1:], arch_list, keys, name, log.path)
         progress = Progress(name, len(keys), start=len(scores), every_seconds=every_seconds, unit="arch", per="h")
         if scores:
             print(f"[{name}] resuming: {len(scores)} of {len(keys)} archs already in {log.path}", flush=True)
@@ -174,10 +166,6 @@ def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:
     """A short hash of the keys and codes of ``arch_list`` (in order)."""
     text = "\n".join(f"{key}={entry.arch}" for key, entry in arch_list.items())
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def accuracy_and_loss(model, batches) -> tuple[float, float]:

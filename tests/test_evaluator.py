@@ -172,3 +172,25 @@ def test_a_finished_submission_is_not_rescored_unless_anything_that_made_it_chan
     real_score = edited.score
     monkeypatch.setattr(edited, "score", lambda code: calls.append(code) or real_score(code))
     assert edited.evaluate(archs, out) == first and len(calls) == 3
+
+
+def test_a_part_file_row_from_elsewhere_is_refused_naming_the_line(trained, tmp_path, monkeypatch):
+    import json
+
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=8))
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    real_score = ev.score
+    monkeypatch.setattr(ev, "score", lambda code: (_ for _ in ()).throw(KeyboardInterrupt) if code == archs["arch2"].arch
+                        else real_score(code))
+    with pytest.raises(KeyboardInterrupt):
+        ev.evaluate(archs, tmp_path / "s.json")
+    part = tmp_path / "s.json.part"
+    for row, problem in (({"key": "arch9", "arch": archs["arch1"].arch, "acc": 0.5}, "arch9 is not one of the archs"),
+                         ({"key": "arch1", "arch": archs["arch1"].arch, "acc": 0.5}, "arch1 is scored twice"),
+                         ({"key": "arch3", "arch": archs["arch3"].arch, "acc": float("nan")}, "the score of arch3 is not finite")):
+        lines = part.read_text().splitlines()[:2]
+        part.write_text("\n".join(lines + [json.dumps(row)]) + "\n")
+        with pytest.raises(InputError, match=rf"s.json.part: eval, line 3: {problem}"):
+            Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "s.json")
+        assert not (tmp_path / "s.json").exists()

@@ -66,12 +66,19 @@ def read_shard_scores(path: Path, arch_list: Mapping, index: int, count: int, pr
     if producer is not None and header.get("produced_by") != producer:
         raise InputError(f"{name} was written by another checkpoint, arch list or eval settings; delete it to "
                          "start over, or resume with what produced it", file=str(path))
-    expected = set(shard_keys(arch_list, index, count))
+    return part_scores(rows[1:], arch_list, shard_keys(arch_list, index, count), name, path)
+
+
+def part_scores(rows: list, arch_list: Mapping, keys, name: str, path: Path) -> dict:
+    """``{key: score}`` of a part file's result rows (header excluded): every row an arch of ``keys``
+    with the list's code, scored once, finitely; :class:`InputError` naming ``name``, the line and the file."""
+    expected = set(keys)
     scores = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows, start=2):
         key, score = row.get("key"), row.get("acc")
         if key not in expected or arch_list[key].arch != row.get("arch"):
-            raise InputError(f"{name}, line {number}: {key} is not an arch of this shard of the list", file=str(path))
+            raise InputError(f"{name}, line {number}: {key} is not one of the archs this part file scores (or its "
+                             "code differs from the list's); delete the part file to start over", file=str(path))
         if key in scores:
             raise InputError(f"{name}, line {number}: {key} is scored twice", file=str(path))
         if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
