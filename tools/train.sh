@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job. With no argument: train the quick-start supernet on the embedded
-# Fashion-MNIST, evaluate 200 sampled archs, write runs/<name>/submission.json and
-# print the supernet's ranking against the params and MACs proxies.
+# Fashion-MNIST, score the fmnist-r20 benchmark's 100 archs, write runs/<name>/submission.json and
+# print the supernet's ranking against its stand-alone ground truth and the params and MACs proxies.
 # With a config argument (and optional `--set key=value ...`), run that config.
 # Installs what is missing first. Re-running resumes a killed run.
 set -euo pipefail
