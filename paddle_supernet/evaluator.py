@@ -23,7 +23,7 @@ import paddle.nn.functional as F
 from .data import load_dataset
 from .data.arrays import seeded_subset
 from .engine.checkpoint import load_checkpoint, restore_model
-from .engine.config import drop_added_later, merge_config
+from .engine.config import merge_config, without_added_later
 from .engine.progress import Progress
 from .errors import InputError
 from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
@@ -81,8 +81,8 @@ class Evaluator:
         calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"],
                                           cfg["data"]["augment"] if ev["calib_augment"] else None)
         producer = {"checkpoint_fingerprint": meta.get("fingerprint"), "checkpoint_step": meta.get("step"),
-                    "eval": drop_added_later({k: v for k, v in ev.items() if k not in (
-                        "archs", "archs_subset", "if_archs_missing", "sample", "sample_seed")}, "eval"),
+                    "eval": without_added_later({"eval": {k: v for k, v in ev.items() if k not in (
+                        "archs", "archs_subset", "if_archs_missing", "sample", "sample_seed")}})["eval"],
                     "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
                                                              "subset_seed", "mean", "std", "resize")}}
         return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer,

@@ -97,15 +97,23 @@ ADDED_LATER = {"sampler": {"name": "uniform"}, "model.few_shot": None, "model.co
                "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph"}
 
 
-def drop_added_later(section: dict, name: str) -> dict:
-    """``section`` (the config's section ``name``) without the keys added later that hold their
-    default, so that records written before those keys existed still match.
+def without_added_later(cfg: dict) -> dict:
+    """A copy of ``cfg`` (a config, or part of one keyed from its top) without the keys added
+    later that hold their default, so that fingerprints and records made before those keys
+    existed still match.
 
-        >>> drop_added_later({"backend": "dygraph", "batch_size": 8}, "eval")
-        {'batch_size': 8}
+        >>> without_added_later({"eval": {"backend": "dygraph", "batch_size": 8}})
+        {'eval': {'batch_size': 8}}
     """
-    defaults = {dotted[len(name) + 1:]: value for dotted, value in ADDED_LATER.items() if dotted.startswith(name + ".")}
-    return {k: v for k, v in section.items() if k not in defaults or v != defaults[k]}
+    out = copy.deepcopy(cfg)
+    for dotted, default in ADDED_LATER.items():
+        node, parts = out, dotted.split(".")
+        for part in parts[:-1]:
+            node = node.get(part, {})
+        if parts[-1] in node and node[parts[-1]] == default:
+            node.pop(parts[-1])
+    return out
+
 
 #: sections whose change does not alter the trained weights (a resumed run may change them)
 NON_TRAINING_KEYS = ("log", "eval", "checkpoint.every_steps", "checkpoint.export_full", "name")
@@ -326,15 +334,9 @@ def _drop(cfg: dict, dotted: str) -> None:
 
 def training_fingerprint(cfg: dict) -> str:
     """Hash of everything that determines the trained weights (not logging, eval, checkpoint cadence)."""
-    trimmed = copy.deepcopy(cfg)
+    trimmed = without_added_later(cfg)  # runs from before a key existed keep their fingerprint
     for key in NON_TRAINING_KEYS:
         _drop(trimmed, key)
-    for dotted, default in ADDED_LATER.items():  # runs from before a key existed keep their fingerprint
-        node, parts = trimmed, dotted.split(".")
-        for part in parts[:-1]:
-            node = node.get(part, {})
-        if parts[-1] in node and node[parts[-1]] == default:
-            node.pop(parts[-1])
     return hashlib.sha256(json.dumps(trimmed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -248,17 +248,16 @@ class Cvpr22ResNet48(SearchSpace):
             return draw(1, top, 1)
 
         tops = DISTRIBUTION_TOPS[distribution]
-        if distribution == "free":
-            stem = width(tops[0])
-            stages = tuple(tuple((width(tops[s + 1]), width(tops[s + 1])) for _ in range(d)) for s, d in enumerate(depths))
-        else:
-            stem = width(tops[0])
-            stages = []
-            for s, d in enumerate(depths):
-                top = tops[s + 1]
+        stem = width(tops[0])
+        stages = []
+        for s, d in enumerate(depths):
+            top = tops[s + 1]
+            if distribution == "free":  # every block's output drawn after its conv1
+                stages.append(tuple((width(top), width(top)) for _ in range(d)))
+            else:  # one output per stage (stage 1's is the stem's), drawn before the stage's conv1s
                 out = stem if s == 0 else width(top)
                 stages.append(tuple((width(top), out) for _ in range(d)))
-            stages = tuple(stages)
+        stages = tuple(stages)
         return self.encode(ResNet48Arch(1, depths, stem, stages))
 
     def largest(self, distribution: str | None = None) -> str:
