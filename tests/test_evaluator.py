@@ -84,15 +84,19 @@ def test_data_is_prepared_once_per_run(trained, monkeypatch):
         ev.score(SPACE.sample(seed))
 
 
-def test_part_file_from_another_list_checkpoint_or_settings_is_refused(trained, tmp_path, monkeypatch):
-    ckpt, data = trained
-    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=4))
-    ev = Evaluator.from_checkpoint(ckpt, data=data)
+def _killed_at_arch2(ev, archs, out, monkeypatch):
+    """Evaluate ``archs`` into ``out`` and die while scoring arch2: a part file with a header and arch1's row."""
     real_score = ev.score
     monkeypatch.setattr(ev, "score", lambda code: (_ for _ in ()).throw(KeyboardInterrupt) if code == archs["arch2"].arch
                         else real_score(code))
-    with pytest.raises(KeyboardInterrupt):  # killed after arch1: a part file with a header and one row
-        ev.evaluate(archs, tmp_path / "s.json")
+    with pytest.raises(KeyboardInterrupt):
+        ev.evaluate(archs, out)
+
+
+def test_part_file_from_another_list_checkpoint_or_settings_is_refused(trained, tmp_path, monkeypatch):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=4))
+    _killed_at_arch2(Evaluator.from_checkpoint(ckpt, data=data), archs, tmp_path / "s.json", monkeypatch)
     part = (tmp_path / "s.json.part").read_bytes()
     others = {"arch list": (arch_list_from_codes(SPACE.sample_unique(3, seed=5)), []),
               "eval settings": (archs, ["eval.calib_images=16"]),
@@ -179,12 +183,7 @@ def test_a_part_file_row_from_elsewhere_is_refused_naming_the_line(trained, tmp_
 
     ckpt, data = trained
     archs = arch_list_from_codes(SPACE.sample_unique(3, seed=8))
-    ev = Evaluator.from_checkpoint(ckpt, data=data)
-    real_score = ev.score
-    monkeypatch.setattr(ev, "score", lambda code: (_ for _ in ()).throw(KeyboardInterrupt) if code == archs["arch2"].arch
-                        else real_score(code))
-    with pytest.raises(KeyboardInterrupt):
-        ev.evaluate(archs, tmp_path / "s.json")
+    _killed_at_arch2(Evaluator.from_checkpoint(ckpt, data=data), archs, tmp_path / "s.json", monkeypatch)
     part = tmp_path / "s.json.part"
     for row, problem in (({"key": "arch9", "arch": archs["arch1"].arch, "acc": 0.5}, "arch9 is not one of the archs"),
                          ({"key": "arch1", "arch": archs["arch1"].arch, "acc": 0.5}, "arch1 is scored twice"),

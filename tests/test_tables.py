@@ -7,6 +7,13 @@ from paddle_supernet.spaces import get_space
 from paddle_supernet.tables import seed_rows, seed_table
 
 
+def _write_scores(path, codes, values) -> str:
+    """A submission-format file ``arch1``.. with ``codes`` scored ``values`` (folders made); its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_arch_file(path, {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in enumerate(zip(codes, values))})
+    return str(path)
+
+
 def test_seed_rows_average_and_spread(tmp_path):
     space = get_space("cvpr21_resnet20")
     codes = space.sample_unique(20, seed=1)
@@ -14,9 +21,7 @@ def test_seed_rows_average_and_spread(tmp_path):
     truth = rng.normal(size=20)
 
     def write(name, values):
-        path = tmp_path / f"{name}.json"
-        write_arch_file(path, {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in enumerate(zip(codes, values))})
-        return str(path)
+        return _write_scores(tmp_path / f"{name}.json", codes, values)
 
     gt = write("gt", truth)
     seeds = [write("g0", truth + rng.normal(0, 0.1, 20)), write("g1", truth + rng.normal(0, 0.1, 20))]
@@ -47,8 +52,7 @@ def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
     truth = rng.normal(size=12)
 
     def write(path, values):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_arch_file(path, {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in enumerate(zip(codes, values))})
+        _write_scores(path, codes, values)
 
     bench, runs = tmp_path / "bench", tmp_path / "runs"
     for name in ("gt", "gt.seed0", "gt.seed1"):
