@@ -6,17 +6,23 @@
 - dygraph: ``Evaluator`` with data and model prepared once (``eval.backend: dygraph``);
 - fast: the same with ``eval.backend: inference`` (calibration in dygraph, then the exported
   subnet traced, saved and run by a Paddle Inference predictor); fast+cal: the calibration
-  through a predictor too (``eval.calib_backend: inference``);
+  through a predictor too (``eval.calib_backend: inference``); shared: ``eval.backend:
+  shared_inference`` (one predictor per network structure, weights fed, BN folded), shared+cal
+  with its calibration through shared predictors too;
 - floor: the pure forward of the same calibration + validation images through an already
   created predictor (no calibration, export or setup).
 Each space at its benchmark's scale on the embedded Fashion-MNIST (fmnist-r20: ResNet20 at
-32x32; fmnist-r48: the small-image ResNet48 at width 1/8, 16x16), untrained weights. Prints
-archs/hour, fast/naive (goal >= 5) and fast/floor (goal <= 1.5).
+32x32; fmnist-r48: the small-image ResNet48 at width 1/8, 16x16), untrained weights, for two
+sets of archs: drawn from the space (in 2022 every one a structure of its own), and
+consecutive archs of the official list sorted by code (as the shared backend meets them).
+Prints archs/hour and each path's speed-up over naive (goal >= 5) and ratio to the floor
+(goal <= 1.5).
 
     OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 6
     OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 2 --official   # the full-size 2022 network
 """
 import argparse
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -26,10 +32,16 @@ from paddle_supernet.engine.checkpoint import save_checkpoint
 from paddle_supernet.engine.config import load_config
 from paddle_supernet.evaluator import Evaluator
 from paddle_supernet.inference_path import InferenceRunner
+from paddle_supernet.io.challenge_json import read_arch_file
 from paddle_supernet.models import build_supernet
+from paddle_supernet.shared_predictor import structure_signature
 from paddle_supernet.spaces import get_space
 
 SCALES = {"cvpr21_resnet20": "configs/quickstart_fmnist_r20.yaml", "cvpr22_resnet48": "configs/cvpr22/fmnist/scale.yaml"}
+#: the official lists, read in place (the shared_inference backend's speed depends on how many
+#: archs in a row share a structure: all of them in 2021, about 100 in a row in 2022)
+LISTS = {"cvpr21_resnet20": "../shared/data/cvpr21/Track1_final_archs.json",
+         "cvpr22_resnet48": "../shared/data/cvpr22/CVPR_2022_NAS_Track1_test.json"}
 #: --official: the 2022 network as the challenge ran it (full widths, 224x224, 7x7 stem), on Fashion-MNIST
 #: upscaled to 224 (a stand-in for ImageNet's cost per image; few images, so it runs in minutes)
 OFFICIAL = ["model.small_input=false", "model.width_scale=1.0", "data.image_size=224", "data.train_subset=1000",
@@ -40,54 +52,88 @@ def per_hour(seconds: float, n: int) -> str:
     return f"{seconds / n:6.2f} s/arch = {3600 * n / seconds:7.0f} archs/hour"
 
 
-def bench_space(space_name: str, config: str, n_archs: int, threads: int, overrides: list | None = None) -> None:
+def list_order_codes(space, path: str, n: int, seed: int) -> list[str]:
+    """``n`` consecutive archs of the official list sorted by code, from a seeded position: the
+    order in which the shared_inference backend meets them."""
+    codes = sorted(entry.arch for entry in read_arch_file(path, space).values())
+    start = random.Random(seed).randrange(len(codes) - n)
+    return codes[start:start + n]
+
+
+def time_backends(ckpt: Path, codes: list[str], threads: int, names: list[str]) -> tuple[dict, dict, float]:
+    """Seconds over all ``codes`` and scores of each path in ``names`` (the paths other than naive
+    load model and data once, before the clock starts: a list of thousands pays that once), and the
+    floor: calibration + validation images through a ready predictor per arch."""
+    fast = [f"eval.threads={threads}"]
+    overrides = {"dygraph": [], "fast": fast + ["eval.backend=inference"],
+                 "fast+cal": fast + ["eval.backend=inference", "eval.calib_backend=inference"],
+                 "shared": fast + ["eval.backend=shared_inference"],
+                 "shared+cal": fast + ["eval.backend=shared_inference", "eval.calib_backend=inference"]}
+    timings, scores = {}, {}
+    for name in names:
+        if name == "naive":  # everything again for every arch
+            t = time.perf_counter()
+            scores[name] = [Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"]).score(code) for code in codes]
+        else:
+            evaluator = Evaluator.from_checkpoint(ckpt, overrides[name] + ["eval.score=neg_loss"])
+            t = time.perf_counter()
+            scores[name] = [evaluator.score(code) for code in codes]
+        timings[name] = time.perf_counter() - t
+    evaluator = Evaluator.from_checkpoint(ckpt)
+    images = [b.numpy() for b in evaluator.calib_batches] + [x.numpy() for x, _ in evaluator.val_batches]
+    runner, floor = InferenceRunner(threads), 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for code in codes:
+            evaluator.model.set_active(code)
+            evaluator.model.eval()
+            predictor = runner.predictor(evaluator.model.export(code), tuple(images[0].shape[1:]), folder)
+            source = predictor.get_input_handle(predictor.get_input_names()[0])
+            t = time.perf_counter()
+            for batch in images:
+                source.reshape(list(batch.shape))
+                source.copy_from_cpu(batch)
+                predictor.run()
+            floor += time.perf_counter() - t
+    return timings, scores, floor
+
+
+def report(title: str, codes: list[str], timings: dict, scores: dict, floor: float) -> None:
+    print(f"-- {title}: {len(codes)} archs")
+    for name, seconds in timings.items():
+        print(f"{name:8s}: {per_hour(seconds, len(codes))}")
+    print(f"floor   : {per_hour(floor, len(codes))}")
+    for name in ("fast", "fast+cal", "shared", "shared+cal"):
+        if name in timings and "naive" in timings:
+            print(f"{name}: / naive speed-up = {timings['naive'] / timings[name]:.2f}x (goal >= 5); "
+                  f"/ floor = {timings[name] / floor:.2f}x (goal <= 1.5)")
+        elif name in timings:
+            print(f"{name}: / floor = {timings[name] / floor:.2f}x (goal <= 1.5)")
+    worst = max(abs(a - b) for name in scores if name != "dygraph" for a, b in zip(scores[name], scores["dygraph"]))
+    print(f"largest |loss difference| from dygraph {worst:.1e}")
+
+
+def bench_space(space_name: str, config: str, n_archs: int, threads: int, overrides: list | None = None,
+                arch_list: str | None = None) -> None:
     cfg = load_config(config, overrides)
     ev = cfg["eval"]
     print(f"\n== {space_name} ({config} {' '.join(overrides or [])}): image {cfg['data']['image_size']}, calibration {ev['calib_images']}, "
           f"validation {ev['val_subset'] or 'all'} images")
     space = get_space(cfg["space"])
-    codes = space.sample_unique(n_archs, 123, cfg["model"].get("distribution"))
+    drawn = space.sample_unique(n_archs, 123, cfg["model"].get("distribution"))
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "checkpoint.pdparams"
         data = load_dataset(cfg["data"])
         model = build_supernet(cfg, data[0].num_classes)
         save_checkpoint(ckpt, model, None, {"config": cfg, "space": cfg["space"], "num_classes": data[0].num_classes,
                                             "fingerprint": "", "step": 0, "total_steps": 0, "finished": True})
-        timings, scores = {}, {}
-        fast = ["eval.backend=inference", f"eval.threads={threads}"]
-        for name, overrides in (("dygraph", []), ("fast", fast), ("fast+cal", fast + ["eval.calib_backend=inference"])):
-            t = time.perf_counter()
-            evaluator = Evaluator.from_checkpoint(ckpt, (overrides or []) + ["eval.score=neg_loss"])
-            scores[name] = [evaluator.score(code) for code in codes]
-            timings[name] = time.perf_counter() - t
-        t = time.perf_counter()
-        for code in codes:  # everything again for every arch
-            Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"]).score(code)
-        timings["naive"] = time.perf_counter() - t
-        # the floor: calibration + validation images through a ready predictor, per arch
-        evaluator = Evaluator.from_checkpoint(ckpt)
-        images = [b.numpy() for b in evaluator.calib_batches] + [x.numpy() for x, _ in evaluator.val_batches]
-        runner, floor = InferenceRunner(threads), 0.0
-        with tempfile.TemporaryDirectory() as folder:
-            for code in codes:
-                evaluator.model.set_active(code)
-                evaluator.model.eval()
-                predictor = runner.predictor(evaluator.model.export(code), tuple(images[0].shape[1:]), folder)
-                source = predictor.get_input_handle(predictor.get_input_names()[0])
-                t = time.perf_counter()
-                for batch in images:
-                    source.reshape(list(batch.shape))
-                    source.copy_from_cpu(batch)
-                    predictor.run()
-                floor += time.perf_counter() - t
-    worst = max(abs(a - b) for name in ("fast", "fast+cal") for a, b in zip(scores[name], scores["dygraph"]))
-    for name in ("naive", "dygraph", "fast", "fast+cal"):
-        print(f"{name:8s}: {per_hour(timings[name], len(codes))}")
-    print(f"floor   : {per_hour(floor, len(codes))}")
-    for name in ("fast", "fast+cal"):
-        print(f"{name}: / naive speed-up = {timings['naive'] / timings[name]:.2f}x (goal >= 5); "
-              f"/ floor = {timings[name] / floor:.2f}x (goal <= 1.5)")
-    print(f"dygraph / naive = {timings['naive'] / timings['dygraph']:.2f}x; largest |loss difference| {worst:.1e}")
+        names = ["naive", "dygraph", "fast", "fast+cal", "shared", "shared+cal"]
+        report("drawn archs (every one its own structure in the 2022 space)", drawn,
+               *time_backends(ckpt, drawn, threads, names))
+        if arch_list:
+            listed = list_order_codes(space, arch_list, n_archs, 123)
+            structures = len({structure_signature(model.export(code)) for code in listed})
+            report(f"consecutive archs of {arch_list} sorted by code ({structures} structure(s))", listed,
+                   *time_backends(ckpt, listed, threads, ["naive", "dygraph", "fast", "shared", "shared+cal"]))
 
 
 def main() -> None:
@@ -96,13 +142,16 @@ def main() -> None:
     parser.add_argument("--space", choices=["both", *SCALES], default="both")
     parser.add_argument("--threads", type=int, default=1, help="predictor CPU threads")
     parser.add_argument("--official", action="store_true", help="the official 2022 network at 224x224 instead")
+    parser.add_argument("--no-list", action="store_true", help="drawn archs only (no official list in list order)")
     args = parser.parse_args()
     if args.official:
-        bench_space("cvpr22_resnet48 (official, 224x224)", SCALES["cvpr22_resnet48"], args.archs, args.threads, OFFICIAL)
+        bench_space("cvpr22_resnet48 (official, 224x224)", SCALES["cvpr22_resnet48"], args.archs, args.threads, OFFICIAL,
+                    None if args.no_list else LISTS["cvpr22_resnet48"])
         return
     for space_name, config in SCALES.items():
         if args.space in ("both", space_name):
-            bench_space(space_name, config, args.archs, args.threads)
+            bench_space(space_name, config, args.archs, args.threads,
+                        arch_list=None if args.no_list else LISTS[space_name])
 
 
 if __name__ == "__main__":

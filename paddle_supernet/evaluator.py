@@ -35,8 +35,9 @@ from .nn.batchnorm import calibrate_bn
 from .spaces import get_space
 
 SCORES = ("accuracy", "neg_loss")
-#: how the validation forward runs: dygraph, or the exported subnet through Paddle Inference
-BACKENDS = ("dygraph", "inference")
+#: how the validation forward runs: dygraph; the exported subnet through Paddle Inference, one
+#: predictor per arch (inference) or one per network structure, weights fed (shared_inference)
+BACKENDS = ("dygraph", "inference", "shared_inference")
 
 
 class Evaluator:
@@ -56,10 +57,14 @@ class Evaluator:
         self.producer = {"score": score, **(producer or {})}
         self.backend, self._runner, self._val_numpy = backend, None, None
         self.calib_backend = calib_backend
-        if backend == "inference":
+        if backend != "dygraph":
             from .inference_path import InferenceRunner
 
             self._runner = InferenceRunner(threads)
+            if backend == "shared_inference":
+                from .shared_predictor import SharedPredictors
+
+                self._runner = SharedPredictors(threads)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, overrides: list[str] | None = None, data=None,
@@ -149,7 +154,10 @@ class Evaluator:
         progress = Progress(name, len(keys), start=len(scores), every_seconds=every_seconds, unit="arch", per="h")
         if scores:
             print(f"[{name}] resuming: {len(scores)} of {len(keys)} archs already in {log.path}", flush=True)
-        for key in [key for key in keys if key not in scores]:
+        todo = [key for key in keys if key not in scores]
+        if self.backend == "shared_inference":  # archs of one structure in a row share a predictor
+            todo.sort(key=lambda key: arch_list[key].arch)
+        for key in todo:
             scores[key] = self.score(arch_list[key].arch)
             log.append({"key": key, "arch": arch_list[key].arch, "acc": scores[key]})
             progress.update(len(scores), last=scores[key])

@@ -22,6 +22,46 @@ import tempfile
 
 import numpy as np
 import paddle
+import paddle.nn.functional as F
+from paddle.static import InputSpec
+
+
+def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threads: int = 0, use_gpu: bool = False,
+                    onednn_cache_capacity: int = 0):
+    """Trace ``layer`` for ``input_spec``, save it under ``folder`` and load it into a predictor
+    (oneDNN on CPU with ``threads`` math threads, 0: Paddle's default; ``onednn_cache_capacity``:
+    input shapes whose oneDNN objects are kept, 0: all)."""
+    import paddle.inference as inference
+
+    prefix = os.path.join(folder, "net")
+    try:  # Paddle 3.x: a whole-graph trace (the only mode that honours input_spec)
+        static = paddle.jit.to_static(layer, input_spec=input_spec, full_graph=True)
+    except TypeError:  # Paddle 2.6 traces the whole graph anyway
+        static = paddle.jit.to_static(layer, input_spec=input_spec)
+    paddle.jit.save(static, prefix)
+    program = prefix + ".pdmodel" if os.path.exists(prefix + ".pdmodel") else prefix + ".json"  # Paddle 2.6 / 3.x
+    params = prefix + ".pdiparams"
+    if os.path.exists(params) and os.path.getsize(params) > 0:
+        config = inference.Config(program, params)
+    else:  # no parameters (weights fed as inputs): Paddle 2.6 refuses to load an empty file
+        config = inference.Config()
+        config.set_prog_file(program)
+    if use_gpu:
+        config.enable_use_gpu(256, 0)
+    else:
+        config.disable_gpu()
+        config.enable_mkldnn()
+        if onednn_cache_capacity:
+            config.set_mkldnn_cache_capacity(onednn_cache_capacity)
+        if threads:
+            config.set_cpu_math_library_num_threads(threads)
+    config.disable_glog_info()
+    return inference.create_predictor(config)
+
+
+def default_use_gpu() -> bool:
+    """True when the installed Paddle has CUDA and the current device is a GPU."""
+    return paddle.device.is_compiled_with_cuda() and paddle.device.get_device().startswith("gpu")
 
 
 class InferenceRunner:
@@ -29,48 +69,31 @@ class InferenceRunner:
 
     def __init__(self, threads: int = 0, use_gpu: bool | None = None):
         self.threads = threads
-        self.use_gpu = paddle.device.is_compiled_with_cuda() and paddle.device.get_device().startswith("gpu") \
-            if use_gpu is None else use_gpu
+        self.use_gpu = default_use_gpu() if use_gpu is None else use_gpu
 
     def predictor(self, net: paddle.nn.Layer, sample_shape: tuple, folder: str):
         """A predictor of ``net`` (eval mode) for inputs ``[N, *sample_shape]``, saved under ``folder``."""
-        import paddle.inference as inference
-        from paddle.static import InputSpec
-
         net.eval()
-        prefix = os.path.join(folder, "net")
-        spec = [InputSpec([None, *sample_shape], "float32")]
-        try:  # Paddle 3.x: a whole-graph trace (the only mode that honours input_spec)
-            static = paddle.jit.to_static(net, input_spec=spec, full_graph=True)
-        except TypeError:  # Paddle 2.6 traces the whole graph anyway
-            static = paddle.jit.to_static(net, input_spec=spec)
-        paddle.jit.save(static, prefix)
-        program = prefix + ".pdmodel" if os.path.exists(prefix + ".pdmodel") else prefix + ".json"  # Paddle 2.6 / 3.x
-        config = inference.Config(program, prefix + ".pdiparams")
-        if self.use_gpu:
-            config.enable_use_gpu(256, 0)
-        else:
-            config.disable_gpu()
-            config.enable_mkldnn()
-            if self.threads:
-                config.set_cpu_math_library_num_threads(self.threads)
-        config.disable_glog_info()
-        return inference.create_predictor(config)
+        return build_predictor(net, [InputSpec([None, *sample_shape], "float32")], folder, self.threads, self.use_gpu)
 
-    def logits(self, net: paddle.nn.Layer, batches) -> list[np.ndarray]:
-        """Logits of ``net`` for every batch of ``batches`` (numpy NCHW float32 arrays)."""
+    def outputs(self, net: paddle.nn.Layer, batches) -> list[list[np.ndarray]]:
+        """Every output of ``net`` for every batch of ``batches`` (numpy NCHW float32 arrays)."""
         batches = list(batches)
         with tempfile.TemporaryDirectory(prefix="paddle_supernet_infer_") as folder:
             predictor = self.predictor(net, tuple(batches[0].shape[1:]), folder)
             source = predictor.get_input_handle(predictor.get_input_names()[0])
-            sink = predictor.get_output_handle(predictor.get_output_names()[0])
+            sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
             out = []
             for images in batches:
                 source.reshape(list(images.shape))
                 source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
                 predictor.run()
-                out.append(sink.copy_to_cpu())
+                out.append([sink.copy_to_cpu() for sink in sinks])
             return out
+
+    def logits(self, net: paddle.nn.Layer, batches) -> list[np.ndarray]:
+        """Logits of ``net`` for every batch of ``batches`` (numpy NCHW float32 arrays)."""
+        return [outputs[0] for outputs in self.outputs(net, batches)]
 
 
 def accuracy_and_loss_from_logits(logits: list[np.ndarray], labels: list[np.ndarray]) -> tuple[float, float]:
@@ -96,18 +119,22 @@ class _BatchStatsBN(paddle.nn.Layer):
         self.batch_mean = self.batch_var = None
 
     def forward(self, x):
-        count = paddle.cast(paddle.numel(x), "float32") / x.shape[1]  # images x pixels (a dynamic batch)
-        mean = x.sum(axis=[0, 2, 3]) / count
+        # per-image means by average pooling, then over the batch (batch and channels may both be
+        # dynamic; oneDNN pools in its own layout, where a mean over axes 0, 2, 3 is slow and, with
+        # dynamic dimensions, logs on every run); the variance from the centred input, as in dygraph
+        images = paddle.cast(paddle.shape(x)[0], "float32")
+        mean = F.adaptive_avg_pool2d(x, 1).sum(axis=[0, 2, 3]) / images
         centred = x - mean.reshape([1, -1, 1, 1])
-        var = (centred * centred).sum(axis=[0, 2, 3]) / count
+        var = F.adaptive_avg_pool2d(centred * centred, 1).sum(axis=[0, 2, 3]) / images
         self.batch_mean, self.batch_var = mean, var
-        scale = (self.weight / paddle.sqrt(var + self.epsilon)).reshape([1, -1, 1, 1])
-        return centred * scale + self.bias.reshape([1, -1, 1, 1])
+        # Paddle's BN op normalises in one pass (a copy of the mean: the op may write its statistics)
+        return F.batch_norm(x, paddle.assign(mean), var, self.weight, self.bias, training=False,
+                            epsilon=self.epsilon)
 
 
 class _CalibrationNet(paddle.nn.Layer):
-    """``net`` with every BatchNorm2D normalising by batch statistics; outputs every BN's batch
-    mean and variance (in the order of ``net.sublayers()``)."""
+    """``net`` with every BatchNorm2D normalising by batch statistics; outputs the logits, then every
+    BN's batch mean and variance (in the order of ``net.sublayers()``)."""
 
     def __init__(self, net: paddle.nn.Layer):
         super().__init__()
@@ -123,31 +150,23 @@ class _CalibrationNet(paddle.nn.Layer):
                 self.bns.append(replacement)
 
     def forward(self, x):
-        self.net(x)
-        out = []
+        out = [self.net(x)]  # the logits too: every weight takes part (a program fed its weights needs that)
         for bn in self.bns:
             out.append(bn.batch_mean)
             out.append(bn.batch_var)
         return out
 
 
-def calibrate_with_predictor(runner: InferenceRunner, make_net, calib_batches: list[np.ndarray]) -> paddle.nn.Layer:
+def calibrate_with_predictor(runner, make_net, calib_batches: list[np.ndarray]) -> paddle.nn.Layer:
     """A plain network from ``make_net()`` (eval mode) whose BN statistics are the exact averages
-    over ``calib_batches`` (numpy NCHW), computed by a predictor: the mean of the batch means and of
+    over ``calib_batches`` (numpy NCHW), computed by ``runner`` (an :class:`InferenceRunner` or a
+    :class:`~paddle_supernet.shared_predictor.SharedPredictors`): the mean of the batch means and of
     the biased batch variances, weighted by images, as :func:`~paddle_supernet.nn.batchnorm.calibrate_bn`."""
-    calibration = _CalibrationNet(make_net())
     sums, images = None, 0
-    with tempfile.TemporaryDirectory(prefix="paddle_supernet_calib_") as folder:
-        predictor = runner.predictor(calibration, tuple(calib_batches[0].shape[1:]), folder)
-        source = predictor.get_input_handle(predictor.get_input_names()[0])
-        sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
-        for batch in calib_batches:
-            source.reshape(list(batch.shape))
-            source.copy_from_cpu(np.ascontiguousarray(batch, dtype=np.float32))
-            predictor.run()
-            stats = [sink.copy_to_cpu().astype(np.float64) * len(batch) for sink in sinks]
-            sums = stats if sums is None else [a + b for a, b in zip(sums, stats)]
-            images += len(batch)
+    for batch, outputs in zip(calib_batches, runner.outputs(_CalibrationNet(make_net()), calib_batches)):
+        stats = [value.astype(np.float64) * len(batch) for value in outputs[1:]]
+        sums = stats if sums is None else [a + b for a, b in zip(sums, stats)]
+        images += len(batch)
     net = make_net()
     net.eval()
     bns = [layer for layer in net.sublayers() if isinstance(layer, paddle.nn.BatchNorm2D)]

@@ -129,27 +129,29 @@ def test_eval_cli_refuses_foreign_codes_and_bad_checkpoints(trained, tmp_path):
         assert not out.exists()
 
 
-def test_the_inference_backend_scores_as_the_dygraph_path(trained):
+@pytest.mark.parametrize("backend", ["inference", "shared_inference"])
+def test_the_inference_backends_score_as_the_dygraph_path(trained, backend):
     ckpt, data = trained
-    codes = [SPACE.sample(8), SPACE.largest(), SPACE.smallest()]
+    codes = [SPACE.sample(8), SPACE.largest(), SPACE.smallest(), SPACE.sample(9)]
     dygraph = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"], data=data)
-    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", "eval.backend=inference", "eval.threads=1"], data=data)
+    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", f"eval.backend={backend}", "eval.threads=1"], data=data)
     for code in codes:
         assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
-    fast_acc = Evaluator.from_checkpoint(ckpt, ["eval.backend=inference"], data=data)
+    fast_acc = Evaluator.from_checkpoint(ckpt, [f"eval.backend={backend}"], data=data)
     assert [fast_acc.score(c) for c in codes] == [Evaluator.from_checkpoint(ckpt, data=data).score(c) for c in codes]
 
 
-def test_the_inference_backend_on_the_2022_space(tmp_path):
+@pytest.mark.parametrize("backend", ["inference", "shared_inference"])
+def test_the_inference_backends_on_the_2022_space(tmp_path, backend):
     data = synthetic_data(n_val=40)
     cfg = tiny_config(["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125",
                        "strategy.name=uniform", "eval.batch_size=16"])
     Trainer(cfg, tmp_path, data=data).fit()
     space = get_space("cvpr22_resnet48")
     dygraph = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", ["eval.score=neg_loss"], data=data)
-    fast = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", ["eval.score=neg_loss", "eval.backend=inference"],
+    fast = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", ["eval.score=neg_loss", f"eval.backend={backend}"],
                                      data=data)
-    for code in (space.sample(1), space.largest()):
+    for code in (space.sample(1), space.largest(), space.sample(2)):
         assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
 
 

@@ -1,4 +1,4 @@
-"""The inference fast path with BN calibration through a predictor too: scores equal the dygraph path's."""
+"""The inference fast paths with BN calibration through a predictor too: scores equal the dygraph path's."""
 import pytest
 
 from paddle_supernet.engine.trainer import Trainer
@@ -10,17 +10,18 @@ from helpers import synthetic_data, tiny_config
 R48 = ["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125", "strategy.name=uniform"]
 
 
+@pytest.mark.parametrize("backend", ["inference", "shared_inference"])
 @pytest.mark.parametrize("extra", [[], R48], ids=["cvpr21_resnet20", "cvpr22_resnet48"])
-def test_predictor_calibration_scores_as_dygraph(tmp_path, extra):
+def test_predictor_calibration_scores_as_dygraph(tmp_path, extra, backend):
     data = synthetic_data(n_val=40)
     # calibration batches of 16, 16 and 8 images: the image-weighted average is exercised
     Trainer(tiny_config(extra + ["eval.batch_size=16", "eval.calib_images=40"]), tmp_path, data=data, quiet=True).fit()
     space = get_space("cvpr22_resnet48" if extra else "cvpr21_resnet20")
     ckpt = tmp_path / "checkpoint.pdparams"
     dygraph = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"], data=data)
-    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", "eval.backend=inference",
+    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", f"eval.backend={backend}",
                                             "eval.calib_backend=inference"], data=data)
-    for code in (space.sample(1), space.largest(), space.smallest()):
+    for code in (space.sample(1), space.largest(), space.smallest(), space.sample(2)):
         assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
-    accuracy = Evaluator.from_checkpoint(ckpt, ["eval.backend=inference", "eval.calib_backend=inference"], data=data)
+    accuracy = Evaluator.from_checkpoint(ckpt, [f"eval.backend={backend}", "eval.calib_backend=inference"], data=data)
     assert accuracy.score(space.largest()) == Evaluator.from_checkpoint(ckpt, data=data).score(space.largest())

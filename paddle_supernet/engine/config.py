@@ -82,7 +82,8 @@ DEFAULTS: dict = {
         "calib_batch_size": 128,
         "batch_size": 500,
         "val_subset": None,          # score on a seeded subset of the validation data
-        "backend": "dygraph",        # dygraph, or inference: the calibrated subnet through Paddle Inference
+        "backend": "dygraph",        # dygraph; inference: the calibrated subnet through Paddle Inference;
+                                     # shared_inference: the same, one predictor per structure (weights fed)
         "threads": 0,                # inference backend: CPU math threads (0: Paddle's default)
         "calib_backend": "dygraph",  # inference backend: BN calibration in dygraph, or through a predictor too
     },

@@ -157,7 +157,7 @@ SCHEMA = {
     "eval.sample_seed": Integer(low=0),
     "eval.score": Choice(("accuracy", "neg_loss")),
     "eval.calib_images": POSITIVE,
-    "eval.backend": Choice(("dygraph", "inference")),
+    "eval.backend": Choice(("dygraph", "inference", "shared_inference")),
     "eval.threads": Integer(low=0),
     "eval.calib_backend": Choice(("dygraph", "inference")),
     "eval.calib_augment": Boolean(),

@@ -1,0 +1,177 @@
+"""One Paddle Inference predictor per network structure, the weights fed as inputs.
+
+The ``inference`` backend traces, saves and loads every arch's subnet (about a second
+for ResNet48), which is most of its cost at small image sizes. Archs whose exported
+networks differ only in channel counts share one program here: each BatchNorm is folded
+into the convolution before it, every remaining parameter becomes an input of dynamic
+shape, and the predictor built for the first arch of a structure serves the rest
+(``eval.backend: shared_inference``).
+
+oneDNN keeps the reordered weights of an input shape it has seen, so a predictor fed new
+weights of an earlier shape would compute with the old ones. The predictor therefore
+keeps one shape's oneDNN objects (``set_mkldnn_cache_capacity(1)``) and runs one or two
+images (not the last run's count) before each arch's batches: the shape change clears the cache, and the new weights are
+read again (``tests/test_shared_predictor.py`` checks archs of equal shapes in a row).
+
+Example:
+    >>> runner = SharedPredictors(threads=1)                       # doctest: +SKIP
+    >>> logits = runner.logits(plain_net, [images_nchw_float32])   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import tempfile
+from collections import OrderedDict
+
+import numpy as np
+from paddle import nn
+from paddle.static import InputSpec
+
+from .inference_path import build_predictor, default_use_gpu
+
+#: layer attributes that change the program (channel counts do not: they are in the weights' shapes)
+_STRUCTURAL = ("_stride", "_padding", "_dilation", "_groups", "_data_format", "_padding_mode", "_kernel_size",
+               "ksize", "kernel_size", "stride", "padding", "ceil_mode", "exclusive", "output_size", "_mode",
+               "p", "mode", "axis", "_axis", "_name")
+_CONVS = (nn.Conv2D,)
+_NORMS = (nn.BatchNorm2D,)
+
+
+def structure_signature(net: nn.Layer) -> str:
+    """What a program of ``net`` depends on besides its weights' sizes: the layer tree, the
+    structural attributes, which parameters exist and which of their dimensions are 1.
+
+    Example:
+        >>> structure_signature(nn.Conv2D(3, 8, 3)) == structure_signature(nn.Conv2D(5, 16, 3))
+        True
+    """
+    parts = [type(net).__name__]
+    for name, layer in net.named_sublayers(include_self=True):
+        attrs = {key: getattr(layer, key) for key in _STRUCTURAL if key in vars(layer)}
+        # each parameter's rank and unit dimensions (kept fixed in the program: some ops check them)
+        params = sorted((key, tuple(int(n) == 1 for n in value.shape)) for key, value in layer._parameters.items()
+                        if value is not None)
+        parts.append(f"{name}:{type(layer).__name__}:{sorted(attrs.items())}:{params}")
+    return "\n".join(parts)
+
+
+def _parent_and_name(root: nn.Layer, path: str):
+    *parents, last = path.split(".")
+    parent = root
+    for part in parents:
+        parent = getattr(parent, part)
+    return parent, last
+
+
+def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.ndarray]]:
+    """Fold every BatchNorm2D (eval statistics) into the Conv2D just before it, replace it by an
+    identity, and take every parameter out of ``net``. Returns the slots ``(layer, name)`` the
+    weights belong to and their values (numpy float32), in the same order. ``net`` is changed.
+    """
+    slots, values, previous = [], [], None
+    folded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for path, layer in list(net.named_sublayers()):
+        if isinstance(layer, _NORMS) and previous is not None and previous._out_channels == layer._num_features:
+            conv = previous
+            scale = layer.weight.numpy().astype(np.float64) / np.sqrt(layer._variance.numpy().astype(np.float64)
+                                                                      + layer._epsilon)
+            weight = conv.weight.numpy().astype(np.float64) * scale.reshape(-1, 1, 1, 1)
+            bias = conv.bias.numpy().astype(np.float64) if conv.bias is not None else 0.0
+            bias = (bias - layer._mean.numpy()) * scale + layer.bias.numpy()
+            folded[id(conv)] = (weight.astype(np.float32), bias.astype(np.float32))
+            parent, name = _parent_and_name(net, path)
+            setattr(parent, name, nn.Identity())
+            previous = None
+            continue
+        previous = layer if isinstance(layer, _CONVS) else (previous if not layer._parameters else None)
+    for path, layer in list(net.named_sublayers()):
+        if id(layer) in folded:
+            layer._parameters["bias"] = None
+        for name, param in list(layer._parameters.items()):
+            if param is None and not (name == "bias" and id(layer) in folded):
+                continue
+            if id(layer) in folded and name in ("weight", "bias"):
+                value = folded[id(layer)][0 if name == "weight" else 1]
+            else:
+                value = param.numpy().astype(np.float32)
+            del layer._parameters[name]
+            slots.append((layer, name))
+            values.append(np.ascontiguousarray(value))
+    return slots, values
+
+
+class _WeightsAsInputs(nn.Layer):
+    """``net`` (stripped by :func:`fold_and_strip`) whose weights come with the images."""
+
+    def __init__(self, net: nn.Layer, slots: list[tuple[nn.Layer, str]]):
+        super().__init__()
+        self.net, self._slots = net, slots
+
+    def forward(self, x, weights):
+        for (layer, name), value in zip(self._slots, weights):
+            object.__setattr__(layer, name, value)
+        return self.net(x)
+
+
+class SharedPredictors:
+    """Predictors keyed by :func:`structure_signature`, the least recently used dropped beyond ``keep``."""
+
+    def __init__(self, threads: int = 0, use_gpu: bool | None = None, keep: int = 8):
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, not {keep}")
+        self.threads, self.keep = threads, keep
+        self.use_gpu = default_use_gpu() if use_gpu is None else use_gpu
+        self._predictors: OrderedDict[str, object] = OrderedDict()  # signature -> predictor, oldest first
+        self.built = 0  # predictors created so far (for benchmarks and tests)
+        self._last_images = 0  # images in the last run
+
+    def _build(self, net: nn.Layer, slots, values, sample_shape: tuple):
+        wrapper = _WeightsAsInputs(net, slots)
+        wrapper.eval()
+        # channels dynamic too: Paddle 2.6 checks them against the (dynamic) first filter
+        spec = [InputSpec([None, None, *sample_shape[1:]], "float32", name="x"),
+                [InputSpec([1 if n == 1 else None for n in value.shape], "float32", name=f"w{i}")
+                 for i, value in enumerate(values)]]
+        with tempfile.TemporaryDirectory(prefix="paddle_supernet_shared_") as folder:
+            # one input shape's oneDNN objects at a time: a shape change clears its cached weights
+            predictor = build_predictor(wrapper, spec, folder, self.threads, self.use_gpu, onednn_cache_capacity=1)
+        self.built += 1
+        return predictor
+
+    def outputs(self, net: nn.Layer, batches) -> list[list[np.ndarray]]:
+        """Every output of ``net`` (eval mode) for every batch (numpy NCHW float32). ``net`` is
+        consumed: its BNs are folded and its parameters taken out."""
+        batches = list(batches)
+        net.eval()
+        signature = structure_signature(net)
+        slots, values = fold_and_strip(net)
+        predictor = self._predictors.pop(signature, None)
+        if predictor is None:
+            predictor = self._build(net, slots, values, tuple(batches[0].shape[1:]))
+        self._predictors[signature] = predictor
+        while len(self._predictors) > self.keep:
+            self._predictors.popitem(last=False)
+        names = predictor.get_input_names()
+        feeds = dict(zip([f"w{i}" for i in range(len(values))], values))
+        if sorted(names) != sorted(["x", *feeds]):
+            raise RuntimeError(f"the shared program's inputs {names} do not match the net's {len(values)} weights")
+        for name, value in feeds.items():
+            handle = predictor.get_input_handle(name)
+            handle.reshape(list(value.shape))
+            handle.copy_from_cpu(value)
+        source = predictor.get_input_handle("x")
+        sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
+        # first a run of one or two images, a batch shape other than the last run's (of any of these
+        # predictors): the shape change clears oneDNN's objects, so they are made again from these weights
+        probe = np.repeat(batches[0][:1], 2 if self._last_images == 1 else 1, axis=0)
+        out = []
+        for images in [probe] + batches:
+            source.reshape(list(images.shape))
+            source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
+            predictor.run()
+            out.append([sink.copy_to_cpu() for sink in sinks])
+        self._last_images = len(batches[-1])
+        return out[1:]
+
+    def logits(self, net: nn.Layer, batches) -> list[np.ndarray]:
+        """Logits of ``net`` (eval mode, calibrated) for every batch (numpy NCHW float32); ``net`` is consumed."""
+        return [outputs[0] for outputs in self.outputs(net, batches)]

@@ -1,0 +1,94 @@
+"""The shared-predictor fast path: one program per structure, weights fed, BN folded."""
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet.nn.resnet20 import StandaloneResNet20
+from paddle_supernet.nn.resnet48 import StandaloneResNet48
+from paddle_supernet.shared_predictor import SharedPredictors, structure_signature
+from paddle_supernet.spaces import get_space
+
+R48 = get_space("cvpr22_resnet48")
+
+
+def _net48(code: str, seed: int) -> StandaloneResNet48:
+    """A small ResNet48 of ``code`` with seeded weights and random BN statistics (eval mode)."""
+    paddle.seed(seed)
+    net = StandaloneResNet48(code, num_classes=5, small_input=True, width_scale=0.125)
+    rng = np.random.default_rng(seed)
+    for layer in net.sublayers():
+        if isinstance(layer, paddle.nn.BatchNorm2D):
+            n = int(layer._mean.shape[0])
+            layer._mean.set_value(rng.normal(0, 0.5, n).astype("float32"))
+            layer._variance.set_value(rng.uniform(0.5, 2.0, n).astype("float32"))
+            layer.weight.set_value(rng.uniform(0.5, 1.5, n).astype("float32"))
+            layer.bias.set_value(rng.normal(0, 0.2, n).astype("float32"))
+    net.eval()
+    return net
+
+
+def _dygraph(net, batches):
+    with paddle.no_grad():
+        return [net(paddle.to_tensor(b)).numpy() for b in batches]
+
+
+def _projections(code: str):
+    arch = R48.decode(code)
+    return arch.depths, tuple(b.stride != 1 or b.cin != b.cout for b in arch.blocks(0.125))
+
+
+def test_archs_share_a_signature_exactly_when_their_depths_and_projections_agree():
+    codes = R48.sample_unique(40, seed=3, distribution="tied")
+    same_depths = [c for c in codes if R48.decode(c).depths == R48.decode(codes[0]).depths]
+    codes = codes[:12] + same_depths[1:3]
+    for a in codes:
+        for b in codes:
+            expected = _projections(a) == _projections(b)
+            got = structure_signature(StandaloneResNet48(a, 5, small_input=True, width_scale=0.125)) == \
+                structure_signature(StandaloneResNet48(b, 5, small_input=True, width_scale=0.125))
+            assert got == expected, (a, b)
+
+
+@pytest.mark.parametrize("sizes", [(5, 5), (5, 1), (1,)])
+def test_a_predictor_fed_new_weights_of_the_same_shapes_uses_them(sizes):
+    """oneDNN keeps reordered weights per input shape; the probe run makes it read the new ones."""
+    code = R48.largest()
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(size=(n, 3, 16, 16)).astype("float32") for n in sizes]
+    runner = SharedPredictors(threads=1)
+    other = R48.smallest()
+    for net_code, seed in ((code, 1), (code, 2), (code, 1), (other, 3), (code, 4)):
+        net = _net48(net_code, seed)
+        expected = _dygraph(net, batches)
+        got = runner.logits(net, batches)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
+    assert runner.built == 2  # one predictor per structure
+
+
+def test_the_2021_network_with_prelu_shares_one_program_across_widths():
+    space = get_space("cvpr21_resnet20")
+    rng = np.random.default_rng(1)
+    batches = [rng.normal(size=(4, 3, 8, 8)).astype("float32")]
+    runner = SharedPredictors(threads=1)
+    for seed, code in enumerate([space.sample(1), space.sample(2), space.largest()]):
+        paddle.seed(seed)
+        net = StandaloneResNet20(code, num_classes=4, shortcut="projection", activation="prelu")
+        net.eval()
+        expected = _dygraph(net, batches)
+        np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-4)
+    assert runner.built == 1
+
+
+def test_the_least_recently_used_predictor_is_dropped_beyond_keep():
+    runner = SharedPredictors(threads=1, keep=1)
+    batches = [np.zeros((2, 3, 16, 16), "float32")]
+    for code in (R48.largest(), R48.smallest(), R48.largest()):
+        runner.logits(_net48(code, 0), batches)
+    assert runner.built == 3
+
+
+@pytest.mark.parametrize("keep", [0, -1])
+def test_keep_must_be_positive(keep):
+    with pytest.raises(ValueError, match="keep"):
+        SharedPredictors(keep=keep)
