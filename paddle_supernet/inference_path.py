@@ -26,11 +26,9 @@ import paddle.nn.functional as F
 from paddle.static import InputSpec
 
 
-def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threads: int = 0, use_gpu: bool = False,
-                    onednn_cache_capacity: int = 0):
+def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threads: int = 0, use_gpu: bool = False):
     """Trace ``layer`` for ``input_spec``, save it under ``folder`` and load it into a predictor
-    (oneDNN on CPU with ``threads`` math threads, 0: Paddle's default; ``onednn_cache_capacity``:
-    input shapes whose oneDNN objects are kept, 0: all)."""
+    (oneDNN on CPU with ``threads`` math threads, 0: Paddle's default)."""
     import paddle.inference as inference
 
     prefix = os.path.join(folder, "net")
@@ -51,8 +49,6 @@ def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threa
     else:
         config.disable_gpu()
         config.enable_mkldnn()
-        if onednn_cache_capacity:
-            config.set_mkldnn_cache_capacity(onednn_cache_capacity)
         if threads:
             config.set_cpu_math_library_num_threads(threads)
     config.disable_glog_info()

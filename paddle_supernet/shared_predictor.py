@@ -7,11 +7,12 @@ into the convolution before it, every remaining parameter becomes an input of dy
 shape, and the predictor built for the first arch of a structure serves the rest
 (``eval.backend: shared_inference``).
 
-oneDNN keeps the reordered weights of an input shape it has seen, so a predictor fed new
-weights of an earlier shape would compute with the old ones. The predictor therefore
-keeps one shape's oneDNN objects (``set_mkldnn_cache_capacity(1)``) and runs one or two
-images (not the last run's count) before each arch's batches: the shape change clears the cache, and the new weights are
-read again (``tests/test_shared_predictor.py`` checks archs of equal shapes in a row).
+oneDNN keeps the reordered weights of an input shape it has seen, per predictor, so a
+predictor fed new weights of an earlier shape would compute with the old ones. Each arch
+therefore runs on a clone of its structure's predictor (``predictor.clone()``: the same
+optimised program, some tens of milliseconds), whose oneDNN objects are its own
+(``tests/test_shared_predictor.py`` checks archs of equal shapes in a row, with other
+predictors running in between; ``bench/weights_as_inputs_probe.py`` shows the failure).
 
 Example:
     >>> runner = SharedPredictors(threads=1)                       # doctest: +SKIP
@@ -122,7 +123,6 @@ class SharedPredictors:
         self.use_gpu = default_use_gpu() if use_gpu is None else use_gpu
         self._predictors: OrderedDict[str, object] = OrderedDict()  # signature -> predictor, oldest first
         self.built = 0  # predictors created so far (for benchmarks and tests)
-        self._last_images = 0  # images in the last run
 
     def _build(self, net: nn.Layer, slots, values, sample_shape: tuple):
         wrapper = _WeightsAsInputs(net, slots)
@@ -131,11 +131,11 @@ class SharedPredictors:
         spec = [InputSpec([None, None, *sample_shape[1:]], "float32", name="x"),
                 [InputSpec([1 if n == 1 else None for n in value.shape], "float32", name=f"w{i}")
                  for i, value in enumerate(values)]]
-        with tempfile.TemporaryDirectory(prefix="paddle_supernet_shared_") as folder:
-            # one input shape's oneDNN objects at a time: a shape change clears its cached weights
-            predictor = build_predictor(wrapper, spec, folder, self.threads, self.use_gpu, onednn_cache_capacity=1)
+        # the files stay while the predictor is kept: its clones read them
+        folder = tempfile.TemporaryDirectory(prefix="paddle_supernet_shared_")
+        predictor = build_predictor(wrapper, spec, folder.name, self.threads, self.use_gpu)
         self.built += 1
-        return predictor
+        return predictor, folder
 
     def outputs(self, net: nn.Layer, batches) -> list[list[np.ndarray]]:
         """Every output of ``net`` (eval mode) for every batch (numpy NCHW float32). ``net`` is
@@ -144,12 +144,13 @@ class SharedPredictors:
         net.eval()
         signature = structure_signature(net)
         slots, values = fold_and_strip(net)
-        predictor = self._predictors.pop(signature, None)
-        if predictor is None:
-            predictor = self._build(net, slots, values, tuple(batches[0].shape[1:]))
-        self._predictors[signature] = predictor
+        built = self._predictors.pop(signature, None)  # (predictor, folder of its files)
+        if built is None:
+            built = self._build(net, slots, values, tuple(batches[0].shape[1:]))
+        self._predictors[signature] = built
         while len(self._predictors) > self.keep:
-            self._predictors.popitem(last=False)
+            self._predictors.popitem(last=False)[1][1].cleanup()
+        predictor = built[0].clone()  # oneDNN objects of its own: these weights, never an earlier arch's
         names = predictor.get_input_names()
         feeds = dict(zip([f"w{i}" for i in range(len(values))], values))
         if sorted(names) != sorted(["x", *feeds]):
@@ -160,17 +161,13 @@ class SharedPredictors:
             handle.copy_from_cpu(value)
         source = predictor.get_input_handle("x")
         sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
-        # first a run of one or two images, a batch shape other than the last run's (of any of these
-        # predictors): the shape change clears oneDNN's objects, so they are made again from these weights
-        probe = np.repeat(batches[0][:1], 2 if self._last_images == 1 else 1, axis=0)
         out = []
-        for images in [probe] + batches:
+        for images in batches:
             source.reshape(list(images.shape))
             source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
             predictor.run()
             out.append([sink.copy_to_cpu() for sink in sinks])
-        self._last_images = len(batches[-1])
-        return out[1:]
+        return out
 
     def logits(self, net: nn.Layer, batches) -> list[np.ndarray]:
         """Logits of ``net`` (eval mode, calibrated) for every batch (numpy NCHW float32); ``net`` is consumed."""

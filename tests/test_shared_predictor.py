@@ -3,6 +3,7 @@ import numpy as np
 import paddle
 import pytest
 
+from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.nn.resnet20 import StandaloneResNet20
 from paddle_supernet.nn.resnet48 import StandaloneResNet48
 from paddle_supernet.shared_predictor import SharedPredictors, structure_signature
@@ -51,18 +52,21 @@ def test_archs_share_a_signature_exactly_when_their_depths_and_projections_agree
 
 @pytest.mark.parametrize("sizes", [(5, 5), (5, 1), (1,)])
 def test_a_predictor_fed_new_weights_of_the_same_shapes_uses_them(sizes):
-    """oneDNN keeps reordered weights per input shape; the probe run makes it read the new ones."""
+    """oneDNN keeps reordered weights per input shape and predictor; each arch's clone reads its own,
+    also with a per-arch predictor (oneDNN's default cache) running in between."""
     code = R48.largest()
     rng = np.random.default_rng(0)
     batches = [rng.normal(size=(n, 3, 16, 16)).astype("float32") for n in sizes]
-    runner = SharedPredictors(threads=1)
+    runner, per_arch = SharedPredictors(threads=1), InferenceRunner(threads=1)
     other = R48.smallest()
-    for net_code, seed in ((code, 1), (code, 2), (code, 1), (other, 3), (code, 4)):
+    for net_code, seed in ((code, 1), (code, 2), (code, 1), (other, 3), (code, 4), (code, 5)):
         net = _net48(net_code, seed)
         expected = _dygraph(net, batches)
         got = runner.logits(net, batches)
         for g, e in zip(got, expected):
             np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
+        if seed >= 4:
+            per_arch.logits(_net48(net_code, seed + 10), batches)
     assert runner.built == 2  # one predictor per structure
 
 
