@@ -55,6 +55,20 @@ def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threa
     return inference.create_predictor(config)
 
 
+def run_batches(predictor, input_name: str, batches: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """Run ``predictor`` on every batch (fed to ``input_name``; other inputs as already set);
+    every output of every batch, as numpy arrays."""
+    source = predictor.get_input_handle(input_name)
+    sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
+    out = []
+    for images in batches:
+        source.reshape(list(images.shape))
+        source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
+        predictor.run()
+        out.append([sink.copy_to_cpu() for sink in sinks])
+    return out
+
+
 def default_use_gpu() -> bool:
     """True when the installed Paddle has CUDA and the current device is a GPU."""
     return paddle.device.is_compiled_with_cuda() and paddle.device.get_device().startswith("gpu")
@@ -77,15 +91,7 @@ class InferenceRunner:
         batches = list(batches)
         with tempfile.TemporaryDirectory(prefix="paddle_supernet_infer_") as folder:
             predictor = self.predictor(net, tuple(batches[0].shape[1:]), folder)
-            source = predictor.get_input_handle(predictor.get_input_names()[0])
-            sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
-            out = []
-            for images in batches:
-                source.reshape(list(images.shape))
-                source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
-                predictor.run()
-                out.append([sink.copy_to_cpu() for sink in sinks])
-            return out
+            return run_batches(predictor, predictor.get_input_names()[0], batches)
 
     def logits(self, net: paddle.nn.Layer, batches) -> list[np.ndarray]:
         """Logits of ``net`` for every batch of ``batches`` (numpy NCHW float32 arrays)."""

@@ -27,7 +27,7 @@ import numpy as np
 from paddle import nn
 from paddle.static import InputSpec
 
-from .inference_path import build_predictor, default_use_gpu
+from .inference_path import build_predictor, default_use_gpu, run_batches
 
 #: layer attributes that change the program (channel counts do not: they are in the weights' shapes)
 _STRUCTURAL = ("_stride", "_padding", "_dilation", "_groups", "_data_format", "_padding_mode", "_kernel_size",
@@ -159,15 +159,7 @@ class SharedPredictors:
             handle = predictor.get_input_handle(name)
             handle.reshape(list(value.shape))
             handle.copy_from_cpu(value)
-        source = predictor.get_input_handle("x")
-        sinks = [predictor.get_output_handle(name) for name in predictor.get_output_names()]
-        out = []
-        for images in batches:
-            source.reshape(list(images.shape))
-            source.copy_from_cpu(np.ascontiguousarray(images, dtype=np.float32))
-            predictor.run()
-            out.append([sink.copy_to_cpu() for sink in sinks])
-        return out
+        return run_batches(predictor, "x", batches)
 
     def logits(self, net: nn.Layer, batches) -> list[np.ndarray]:
         """Logits of ``net`` (eval mode, calibrated) for every batch (numpy NCHW float32); ``net`` is consumed."""
