@@ -64,8 +64,8 @@ def _parent_and_name(root: nn.Layer, path: str):
 
 
 def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.ndarray]]:
-    """Fold every BatchNorm2D (eval statistics) into the Conv2D just before it, replace it by an
-    identity, and take every parameter out of ``net``. Returns the slots ``(layer, name)`` the
+    """Fold every BatchNorm2D (eval statistics) into the Conv2D defined just before it (its input),
+    replace it by an identity, and take every parameter out of ``net``. Returns the slots ``(layer, name)`` the
     weights belong to and their values (numpy float32), in the same order. ``net`` is changed.
     """
     slots, values, previous = [], [], None
@@ -83,7 +83,7 @@ def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.n
             setattr(parent, name, nn.Identity())
             previous = None
             continue
-        previous = layer if isinstance(layer, _CONVS) else (previous if not layer._parameters else None)
+        previous = layer if isinstance(layer, _CONVS) else None  # only a BN defined right after its conv
     for path, layer in list(net.named_sublayers()):
         if id(layer) in folded:
             layer._parameters["bias"] = None

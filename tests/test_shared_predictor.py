@@ -6,7 +6,7 @@ import pytest
 from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.nn.resnet20 import StandaloneResNet20
 from paddle_supernet.nn.resnet48 import StandaloneResNet48
-from paddle_supernet.shared_predictor import SharedPredictors, structure_signature
+from paddle_supernet.shared_predictor import SharedPredictors, fold_and_strip, structure_signature
 from paddle_supernet.spaces import get_space
 
 R48 = get_space("cvpr22_resnet48")
@@ -96,3 +96,14 @@ def test_the_least_recently_used_predictor_is_dropped_beyond_keep():
 def test_keep_must_be_positive(keep):
     with pytest.raises(ValueError, match="keep"):
         SharedPredictors(keep=keep)
+
+
+def test_every_bn_of_both_networks_is_folded_into_its_convolution():
+    nets = [_net48(R48.largest(), 0),
+            StandaloneResNet20(get_space("cvpr21_resnet20").largest(), num_classes=4, shortcut="official")]
+    for net in nets:
+        convs = sum(isinstance(layer, paddle.nn.Conv2D) for layer in net.sublayers())
+        slots, values = fold_and_strip(net)
+        assert not any(isinstance(layer, paddle.nn.BatchNorm2D) for layer in net.sublayers())
+        assert sum(name == "bias" and isinstance(layer, paddle.nn.Conv2D) for layer, name in slots) == convs
+        assert not list(net.parameters()) and len(values) == len(slots)
