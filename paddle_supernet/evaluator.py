@@ -57,14 +57,14 @@ class Evaluator:
         self.producer = {"score": score, **(producer or {})}
         self.backend, self._runner, self._val_numpy = backend, None, None
         self.calib_backend = calib_backend
-        if backend != "dygraph":
+        if backend == "inference":
             from .inference_path import InferenceRunner
 
             self._runner = InferenceRunner(threads)
-            if backend == "shared_inference":
-                from .shared_predictor import SharedPredictors
+        elif backend == "shared_inference":
+            from .shared_predictor import SharedPredictors
 
-                self._runner = SharedPredictors(threads)
+            self._runner = SharedPredictors(threads)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, overrides: list[str] | None = None, data=None,

@@ -141,6 +141,20 @@ def test_the_inference_backends_score_as_the_dygraph_path(trained, backend):
     assert [fast_acc.score(c) for c in codes] == [Evaluator.from_checkpoint(ckpt, data=data).score(c) for c in codes]
 
 
+def test_the_shared_backend_scores_in_code_order_and_writes_the_list_order_submission(trained, tmp_path):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(5, seed=11))
+    assert list(archs) != sorted(archs, key=lambda key: archs[key].arch)  # the orders differ
+    Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "dygraph.json")
+    shared = Evaluator.from_checkpoint(ckpt, ["eval.backend=shared_inference"], data=data)
+    scored = []
+    original = shared.score
+    shared.score = lambda code: scored.append(code) or original(code)
+    shared.evaluate(archs, tmp_path / "shared.json")
+    assert scored == sorted(entry.arch for entry in archs.values())
+    assert (tmp_path / "shared.json").read_bytes() == (tmp_path / "dygraph.json").read_bytes()
+
+
 @pytest.mark.parametrize("backend", ["inference", "shared_inference"])
 def test_the_inference_backends_on_the_2022_space(tmp_path, backend):
     data = synthetic_data(n_val=40)
