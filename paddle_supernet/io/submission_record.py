@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from .atomic import atomic_write_text
-from .challenge_json import ArchList, read_arch_file
+from .challenge_json import ArchList, parse_arch_text
 
 
 def record_path(out_path: str | os.PathLike) -> Path:
@@ -44,8 +44,9 @@ def finished_submission(out_path: str | os.PathLike, header: dict) -> ArchList |
         saved = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    expected = {**json.loads(json.dumps(header)), "sha256": _sha256(out_path)}
-    return read_arch_file(out_path) if saved == expected else None
+    data = out_path.read_bytes()  # read once: hashed, then parsed
+    expected = {**json.loads(json.dumps(header)), "sha256": hashlib.sha256(data).hexdigest()}
+    return parse_arch_text(data.decode("utf-8"), file=str(out_path)) if saved == expected else None
 
 
 def _sha256(path: str | os.PathLike) -> str:
