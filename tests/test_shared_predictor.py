@@ -67,7 +67,7 @@ def test_a_predictor_fed_new_weights_of_the_same_shapes_uses_them(sizes):
             np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
         if seed >= 4:
             per_arch.logits(_net48(net_code, seed + 10), batches)
-    assert runner.built == 2  # one predictor per structure
+    assert runner.built == 1  # one shared predictor for the structure met 5 times, none for the one met once
 
 
 def test_the_2021_network_with_prelu_shares_one_program_across_widths():
@@ -84,12 +84,14 @@ def test_the_2021_network_with_prelu_shares_one_program_across_widths():
     assert runner.built == 1
 
 
-def test_the_least_recently_used_predictor_is_dropped_beyond_keep():
+def test_a_structure_is_shared_from_its_second_arch_and_dropped_beyond_keep():
     runner = SharedPredictors(threads=1, keep=1)
     batches = [np.zeros((2, 3, 16, 16), "float32")]
-    for code in (R48.largest(), R48.smallest(), R48.largest()):
+    built = []
+    for code in (R48.largest(), R48.largest(), R48.smallest(), R48.smallest(), R48.largest(), R48.largest()):
         runner.logits(_net48(code, 0), batches)
-    assert runner.built == 3
+        built.append(runner.built)
+    assert built == [0, 1, 1, 2, 2, 3]  # the largest's predictor was dropped for the smallest's
 
 
 @pytest.mark.parametrize("keep", [0, -1])
