@@ -69,6 +69,16 @@ def run_batches(predictor, input_name: str, batches: list[np.ndarray]) -> list[l
     return out
 
 
+def replace_sublayer(root: paddle.nn.Layer, path: str, new: paddle.nn.Layer) -> paddle.nn.Layer:
+    """Put ``new`` where ``root``'s sub-layer ``path`` (dotted, as ``named_sublayers`` names it) was; returns ``new``."""
+    *parents, last = path.split(".")
+    parent = root
+    for part in parents:
+        parent = getattr(parent, part)
+    setattr(parent, last, new)
+    return new
+
+
 def default_use_gpu() -> bool:
     """True when the installed Paddle has CUDA and the current device is a GPU."""
     return paddle.device.is_compiled_with_cuda() and paddle.device.get_device().startswith("gpu")
@@ -143,13 +153,7 @@ class _CalibrationNet(paddle.nn.Layer):
         self.net, self.bns = net, []
         for name, layer in list(net.named_sublayers()):
             if isinstance(layer, paddle.nn.BatchNorm2D):
-                parent = net
-                *path, last = name.split(".")
-                for part in path:
-                    parent = getattr(parent, part)
-                replacement = _BatchStatsBN(layer)
-                setattr(parent, last, replacement)
-                self.bns.append(replacement)
+                self.bns.append(replace_sublayer(net, name, _BatchStatsBN(layer)))
 
     def forward(self, x):
         out = [self.net(x)]  # the logits too: every weight takes part (a program fed its weights needs that)

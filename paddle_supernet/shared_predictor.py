@@ -27,7 +27,7 @@ import numpy as np
 from paddle import nn
 from paddle.static import InputSpec
 
-from .inference_path import InferenceRunner, build_predictor, default_use_gpu, run_batches
+from .inference_path import InferenceRunner, build_predictor, default_use_gpu, replace_sublayer, run_batches
 
 #: layer attributes that change the program (channel counts do not: they are in the weights' shapes)
 _STRUCTURAL = ("_stride", "_padding", "_dilation", "_groups", "_data_format", "_padding_mode", "_kernel_size",
@@ -55,14 +55,6 @@ def structure_signature(net: nn.Layer) -> str:
     return "\n".join(parts)
 
 
-def _parent_and_name(root: nn.Layer, path: str):
-    *parents, last = path.split(".")
-    parent = root
-    for part in parents:
-        parent = getattr(parent, part)
-    return parent, last
-
-
 def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.ndarray]]:
     """Fold every BatchNorm2D (eval statistics) into the Conv2D defined just before it (its input),
     replace it by an identity, and take every parameter out of ``net``. Returns the slots ``(layer, name)`` the
@@ -79,8 +71,7 @@ def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.n
             bias = conv.bias.numpy().astype(np.float64) if conv.bias is not None else 0.0
             bias = (bias - layer._mean.numpy()) * scale + layer.bias.numpy()
             folded[id(conv)] = (weight.astype(np.float32), bias.astype(np.float32))
-            parent, name = _parent_and_name(net, path)
-            setattr(parent, name, nn.Identity())
+            replace_sublayer(net, path, nn.Identity())
             previous = None
             continue
         previous = layer if isinstance(layer, _CONVS) else None  # only a BN defined right after its conv
