@@ -75,17 +75,14 @@ def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.n
             previous = None
             continue
         previous = layer if isinstance(layer, _CONVS) else None  # only a BN defined right after its conv
-    for path, layer in list(net.named_sublayers()):
-        if id(layer) in folded:
-            layer._parameters["bias"] = None
-        for name, param in list(layer._parameters.items()):
-            if param is None and not (name == "bias" and id(layer) in folded):
-                continue
-            if id(layer) in folded and name in ("weight", "bias"):
-                value = folded[id(layer)][0 if name == "weight" else 1]
-            else:
-                value = param.numpy().astype(np.float32)
-            del layer._parameters[name]
+    for _, layer in net.named_sublayers():
+        if id(layer) in folded:  # a folded conv gets a bias even if it had none
+            weights = list(zip(("weight", "bias"), folded[id(layer)]))
+        else:
+            weights = [(name, param.numpy().astype(np.float32)) for name, param in layer._parameters.items()
+                       if param is not None]
+        for name, value in weights:
+            layer._parameters.pop(name, None)
             slots.append((layer, name))
             values.append(np.ascontiguousarray(value))
     return slots, values
