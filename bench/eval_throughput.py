@@ -7,8 +7,9 @@
 - fast: the same with ``eval.backend: inference`` (calibration in dygraph, then the exported
   subnet traced, saved and run by a Paddle Inference predictor); fast+cal: the calibration
   through a predictor too (``eval.calib_backend: inference``); shared: ``eval.backend:
-  shared_inference`` (one predictor per network structure, weights fed, BN folded), shared+cal
-  with its calibration through shared predictors too;
+  shared_inference`` (one predictor per network structure, weights fed, BN folded, the biases on a
+  constant channel), shared+add the same with the biases added by separate operations (list order
+  only), shared+cal with its calibration through shared predictors too;
 - floor: the pure forward of the same calibration + validation images through an already
   created predictor (no calibration, export or setup).
 Each space at its benchmark's scale on the embedded Fashion-MNIST (fmnist-r20: ResNet20 at
@@ -34,7 +35,7 @@ from paddle_supernet.evaluator import Evaluator
 from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.io.challenge_json import read_arch_file
 from paddle_supernet.models import build_supernet
-from paddle_supernet.shared_predictor import structure_signature
+from paddle_supernet.shared_predictor import SharedPredictors, structure_signature
 from paddle_supernet.spaces import get_space
 
 SCALES = {"cvpr21_resnet20": "configs/quickstart_fmnist_r20.yaml", "cvpr22_resnet48": "configs/cvpr22/fmnist/scale.yaml"}
@@ -60,28 +61,38 @@ def list_order_codes(space, path: str, n: int, seed: int) -> list[str]:
     return codes[start:start + n]
 
 
-def time_backends(ckpt: Path, codes: list[str], threads: int, names: list[str]) -> tuple[dict, dict, float]:
-    """Seconds over all ``codes`` and scores of each path in ``names`` (the paths other than naive
+def timed(score, code: str, seconds: list) -> float:
+    """``score(code)``, its duration appended to ``seconds``."""
+    t = time.perf_counter()
+    value = score(code)
+    seconds.append(time.perf_counter() - t)
+    return value
+
+
+def time_backends(ckpt: Path, codes: list[str], threads: int, names: list[str]) -> tuple[dict, dict, list]:
+    """Seconds per arch (in order) and scores of each path in ``names`` (the paths other than naive
     load model and data once, before the clock starts: a list of thousands pays that once), and the
-    floor: calibration + validation images through a ready predictor per arch."""
+    floor's seconds per arch: calibration + validation images through a ready predictor."""
     fast = [f"eval.threads={threads}"]
     overrides = {"dygraph": [], "fast": fast + ["eval.backend=inference"],
                  "fast+cal": fast + ["eval.backend=inference", "eval.calib_backend=inference"],
                  "shared": fast + ["eval.backend=shared_inference"],
+                 "shared+add": fast + ["eval.backend=shared_inference"],
                  "shared+cal": fast + ["eval.backend=shared_inference", "eval.calib_backend=inference"]}
     timings, scores = {}, {}
     for name in names:
+        timings[name] = []
         if name == "naive":  # everything again for every arch
-            t = time.perf_counter()
-            scores[name] = [Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"]).score(code) for code in codes]
+            load = lambda code: Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"]).score(code)  # noqa: E731
+            scores[name] = [timed(load, code, timings[name]) for code in codes]
         else:
             evaluator = Evaluator.from_checkpoint(ckpt, overrides[name] + ["eval.score=neg_loss"])
-            t = time.perf_counter()
-            scores[name] = [evaluator.score(code) for code in codes]
-        timings[name] = time.perf_counter() - t
+            if name == "shared+add":
+                evaluator._runner = SharedPredictors(threads, bias_channel=False)
+            scores[name] = [timed(evaluator.score, code, timings[name]) for code in codes]
     evaluator = Evaluator.from_checkpoint(ckpt)
     images = [b.numpy() for b in evaluator.calib_batches] + [x.numpy() for x, _ in evaluator.val_batches]
-    runner, floor = InferenceRunner(threads), 0.0
+    runner, floor = InferenceRunner(threads), []
     with tempfile.TemporaryDirectory() as folder:
         for code in codes:
             evaluator.model.set_active(code)
@@ -93,27 +104,50 @@ def time_backends(ckpt: Path, codes: list[str], threads: int, names: list[str]) 
                 source.reshape(list(batch.shape))
                 source.copy_from_cpu(batch)
                 predictor.run()
-            floor += time.perf_counter() - t
+            floor.append(time.perf_counter() - t)
     return timings, scores, floor
 
 
-def report(title: str, codes: list[str], timings: dict, scores: dict, floor: float) -> None:
+def whole_list(seconds: list, per_structure: float) -> float:
+    """Seconds per arch over a sorted list whose structures last ``per_structure`` archs: the first two
+    archs of the run (a structure's own predictor, then the shared program's set-up) once, the
+    steady cost (the mean over the rest) for the others."""
+    steady = sum(seconds[2:]) / len(seconds[2:])
+    return (seconds[0] + seconds[1] + steady * (per_structure - 2)) / per_structure
+
+
+def archs_per_structure(model, codes: list[str]) -> float:
+    """How many archs in a row share a network structure in the sorted ``codes`` (counted, not assumed)."""
+    signatures = [structure_signature(model.export(code)) for code in codes]
+    runs = 1 + sum(a != b for a, b in zip(signatures, signatures[1:]))
+    return len(codes) / runs
+
+
+def report(title: str, codes: list[str], timings: dict, scores: dict, floor: list,
+           per_structure: float | None = None) -> None:
+    """Mean seconds per arch over ``codes``; with ``per_structure``, also the estimate for a whole sorted list."""
     print(f"-- {title}: {len(codes)} archs")
+    means = {name: sum(seconds) / len(seconds) for name, seconds in timings.items()}
+    floor_mean = sum(floor) / len(floor)
     for name, seconds in timings.items():
-        print(f"{name:8s}: {per_hour(seconds, len(codes))}")
-    print(f"floor   : {per_hour(floor, len(codes))}")
-    for name in ("fast", "fast+cal", "shared", "shared+cal"):
-        if name in timings and "naive" in timings:
-            print(f"{name}: / naive speed-up = {timings['naive'] / timings[name]:.2f}x (goal >= 5); "
-                  f"/ floor = {timings[name] / floor:.2f}x (goal <= 1.5)")
-        elif name in timings:
-            print(f"{name}: / floor = {timings[name] / floor:.2f}x (goal <= 1.5)")
+        line = f"{name:10s}: {per_hour(sum(seconds), len(seconds))}"
+        if per_structure:
+            line += f"; steady {sum(seconds[2:]) / len(seconds[2:]):.2f} s; whole list {whole_list(seconds, per_structure):.2f} s"
+        print(line)
+    print(f"floor     : {per_hour(sum(floor), len(floor))}")
+    estimate = {name: whole_list(seconds, per_structure) for name, seconds in timings.items()} if per_structure else means
+    if per_structure:
+        print(f"whole-list estimates ({per_structure:.0f} archs per structure in the sorted list):")
+    for name in ("fast", "fast+cal", "shared", "shared+add", "shared+cal"):
+        if name in estimate and "naive" in estimate:
+            print(f"{name}: / naive speed-up = {estimate['naive'] / estimate[name]:.2f}x (goal >= 5); "
+                  f"/ floor = {estimate[name] / floor_mean:.2f}x (goal <= 1.5)")
     worst = max(abs(a - b) for name in scores if name != "dygraph" for a, b in zip(scores[name], scores["dygraph"]))
     print(f"largest |loss difference| from dygraph {worst:.1e}")
 
 
 def bench_space(space_name: str, config: str, n_archs: int, threads: int, overrides: list | None = None,
-                arch_list: str | None = None) -> None:
+                arch_list: str | None = None, run_length_sample: int = 1000) -> None:
     cfg = load_config(config, overrides)
     ev = cfg["eval"]
     print(f"\n== {space_name} ({config} {' '.join(overrides or [])}): image {cfg['data']['image_size']}, calibration {ev['calib_images']}, "
@@ -130,10 +164,13 @@ def bench_space(space_name: str, config: str, n_archs: int, threads: int, overri
         report("drawn archs (every one its own structure in the 2022 space)", drawn,
                *time_backends(ckpt, drawn, threads, names))
         if arch_list:
-            listed = list_order_codes(space, arch_list, n_archs, 123)
-            structures = len({structure_signature(model.export(code)) for code in listed})
-            report(f"consecutive archs of {arch_list} sorted by code ({structures} structure(s))", listed,
-                   *time_backends(ckpt, listed, threads, ["naive", "dygraph", "fast", "shared", "shared+cal"]))
+            listed = list_order_codes(space, arch_list, max(n_archs, run_length_sample), 123)
+            per_structure = archs_per_structure(model, listed)
+            report(f"consecutive archs of {arch_list} sorted by code (in {len(listed)} such archs, "
+                   f"{per_structure:.0f} in a row share a structure)", listed[:n_archs],
+                   *time_backends(ckpt, listed[:n_archs], threads,
+                                  ["naive", "dygraph", "fast", "shared", "shared+add", "shared+cal"]),
+                   per_structure=per_structure)
 
 
 def main() -> None:

@@ -5,7 +5,10 @@ for ResNet48), which is most of its cost at small image sizes. Archs whose expor
 networks differ only in channel counts share one program here: each BatchNorm is folded
 into the convolution before it, every remaining parameter becomes an input of dynamic
 shape, and the predictor built for the first arch of a structure serves the rest
-(``eval.backend: shared_inference``), from the structure's second arch on.
+(``eval.backend: shared_inference``), from the structure's second arch on. oneDNN fuses a
+bias into its convolution only when the bias is a parameter, so the folded biases ride on a
+constant channel instead (:class:`BiasChannel`), and each convolution runs fused with its
+residual addition and activation, as in a program with parameters.
 
 oneDNN keeps the reordered weights of an input shape it has seen, per predictor, so a
 predictor fed new weights of an earlier shape would compute with the old ones. Each arch
@@ -20,10 +23,13 @@ Example:
 """
 from __future__ import annotations
 
+import copy
 import tempfile
+import warnings
 from collections import OrderedDict
 
 import numpy as np
+import paddle
 from paddle import nn
 from paddle.static import InputSpec
 
@@ -88,41 +94,196 @@ def fold_and_strip(net: nn.Layer) -> tuple[list[tuple[nn.Layer, str]], list[np.n
     return slots, values
 
 
-class _WeightsAsInputs(nn.Layer):
-    """``net`` (stripped by :func:`fold_and_strip`) whose weights come with the images."""
+def _layer_groups(slots: list[tuple[nn.Layer, str]]) -> list[tuple[nn.Layer, dict[str, int]]]:
+    """The slots of :func:`fold_and_strip` grouped by layer: ``(layer, {name: index of its value})``."""
+    groups: list[tuple[nn.Layer, dict[str, int]]] = []
+    for i, (layer, name) in enumerate(slots):
+        if groups and groups[-1][0] is layer:
+            groups[-1][1][name] = i
+        else:
+            groups.append((layer, {name: i}))
+    return groups
 
-    def __init__(self, net: nn.Layer, slots: list[tuple[nn.Layer, str]]):
+
+def _kind(layer: nn.Layer, names: dict) -> str | None:
+    """How :class:`BiasChannel` extends ``layer``'s weights, or None when it cannot."""
+    if isinstance(layer, nn.Conv2D) and layer._groups == 1 and layer._data_format == "NCHW" \
+            and set(names) <= {"weight", "bias"}:
+        return "conv"
+    if isinstance(layer, nn.Linear) and set(names) <= {"weight", "bias"}:
+        return "linear"
+    if isinstance(layer, nn.PReLU) and len(names) == 1 and getattr(layer, "_data_format", "NCHW") == "NCHW":
+        return "prelu"
+    return None
+
+
+class BiasChannel:
+    """Carries every convolution's bias on a constant channel, so that the shared program has no
+    bias additions and oneDNN fuses each convolution with its residual addition and activation.
+
+    The images get a channel of ones. Every convolution gets one more input and one more output
+    channel: the new output channel is the constant again (a single tap 1/v at the kernel centre
+    on the input constant v), and the bias is the centre tap on the input constant (b/v). The centre
+    tap of an odd kernel padded by half its size reads the pixel itself, never padding, so every
+    output pixel gets exactly b. Linear layers get a zero row, channel-wise PReLU slopes one more.
+    The constant at each layer's input (1 after a convolution, 2 after a residual addition of two)
+    comes from a probe forward with zero weights; :meth:`plan` returns None (the structure keeps its
+    bias additions) when a layer cannot be extended, a constant is not one value, or the extended
+    network's outputs differ from the plain one's on random images.
+
+    Example:
+        >>> slots, values = fold_and_strip(net)                                  # doctest: +SKIP
+        >>> plan = BiasChannel.plan(net, slots, values, (3, 16, 16))             # doctest: +SKIP
+        >>> extended = plan.values(values)       # per arch of the structure     # doctest: +SKIP
+    """
+
+    def __init__(self, groups: list[tuple[str, dict[str, int]]], scales: list[float | None]):
+        self._groups, self._scales = groups, scales
+
+    @classmethod
+    def plan(cls, net: nn.Layer, slots: list, values: list[np.ndarray], sample_shape: tuple) -> "BiasChannel | None":
+        """The plan of ``net``'s structure (``net``, ``slots``, ``values``: from :func:`fold_and_strip`;
+        ``sample_shape``: one image, CHW), or None when its biases cannot ride on a channel."""
+        groups = _layer_groups(slots)
+        kinds = [_kind(layer, names) for layer, names in groups]
+        if None in kinds or "conv" not in kinds:
+            return None
+        plan = cls([(kind, names) for kind, (_, names) in zip(kinds, groups)], [None] * len(groups))
+        extended_slots, cleared = plan.slots(slots)
+        failures = []  # layers whose input constant is not one value
+
+        def probe(g):
+            def hook(layer, inputs):  # the constant reaching this layer; its weights for that constant
+                last = inputs[0].numpy()[:, -1]
+                v = float(last.flat[0])
+                if abs(v) < 1e-6 or np.ptp(last) > 1e-6 * abs(v):
+                    failures.append(layer)
+                    v = 1.0
+                plan._scales[g] = 1.0 / v
+                if kinds[g] == "conv":
+                    object.__setattr__(layer, "weight", paddle.to_tensor(plan._extend(g, values, zero=True)[0]))
+            return hook
+
+        hooks = [layer.register_forward_pre_hook(probe(g)) for g, (layer, _) in enumerate(groups)
+                 if kinds[g] in ("conv", "linear")]
+        try:
+            plan._scales = [1.0 if kind in ("conv", "linear") else None for kind in kinds]
+            zero_weights = [w for g in range(len(groups)) for w in plan._extend(g, values, zero=True)]
+            extended = _WeightsAsInputs(net, extended_slots, ones_channel=True, cleared=cleared)
+            _dygraph_outputs(extended, np.zeros((1, *sample_shape), np.float32), zero_weights)
+        except (ValueError, RuntimeError):  # a layer got the constant where it cannot take it (e.g. flattened pixels)
+            return None
+        finally:
+            for hook in hooks:
+                hook.remove()
+        if failures:
+            return None
+        images = np.random.default_rng(0).normal(size=(2, *sample_shape)).astype(np.float32)
+        plain = _dygraph_outputs(_WeightsAsInputs(net, slots), images, values)
+        ours = _dygraph_outputs(extended, images, plan.values(values))
+        if len(plain) != len(ours) or any(a.shape != b.shape or not np.allclose(
+                b, a, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(a).max()))) for a, b in zip(plain, ours)):
+            return None
+        return plan
+
+    def slots(self, slots: list) -> tuple[list, list]:
+        """The extended network's slots (one weight per convolution) and the attributes it clears (their biases)."""
+        extended, cleared = [], []
+        for kind, names in self._groups:
+            layer = slots[next(iter(names.values()))][0]
+            if kind == "conv":
+                extended.append((layer, "weight"))
+                cleared.append((layer, "bias"))
+            else:
+                extended.extend(slots[i] for i in names.values())
+        return extended, cleared
+
+    def values(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        """One arch's weights (from :func:`fold_and_strip`, same structure) extended for the constant channel."""
+        return [w for g in range(len(self._groups)) for w in self._extend(g, values)]
+
+    def _extend(self, g: int, values: list[np.ndarray], zero: bool = False) -> list[np.ndarray]:
+        kind, names = self._groups[g]
+        if kind == "conv":
+            weight = values[names["weight"]]
+            co, ci, kh, kw = weight.shape
+            out = np.zeros((co + 1, ci + 1, kh, kw), np.float32)
+            if not zero:
+                out[:co, :ci] = weight
+                if "bias" in names:
+                    out[:co, ci, kh // 2, kw // 2] = values[names["bias"]].astype(np.float64) * self._scales[g]
+            out[co, ci, kh // 2, kw // 2] = self._scales[g]
+            return [out]
+        if kind == "linear":
+            weight = values[names["weight"]]
+            out = np.zeros((weight.shape[0] + 1, weight.shape[1]), np.float32)
+            out[:-1] = weight
+            return [out] + ([values[names["bias"]]] if "bias" in names else [])
+        (index,) = names.values()  # prelu
+        slopes = values[index]
+        return [slopes if slopes.size == 1 else np.append(slopes, np.float32(1.0)).astype(np.float32)]
+
+
+def _dygraph_outputs(wrapper: nn.Layer, images: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
+    """``wrapper``'s outputs (a list) for ``images`` and weights ``values``, in dygraph."""
+    with paddle.no_grad():
+        out = wrapper(paddle.to_tensor(images), [paddle.to_tensor(v) for v in values])
+    return [o.numpy() for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+
+class _WeightsAsInputs(nn.Layer):
+    """``net`` (stripped by :func:`fold_and_strip`) whose weights come with the images; with
+    ``ones_channel`` the images get a constant channel appended (:class:`BiasChannel`) and the
+    attributes in ``cleared`` are ``None`` (the convolutions' biases, carried by that channel)."""
+
+    def __init__(self, net: nn.Layer, slots: list[tuple[nn.Layer, str]], ones_channel: bool = False,
+                 cleared: tuple = ()):
         super().__init__()
-        self.net, self._slots = net, slots
+        self.net, self._slots, self._ones_channel, self._cleared = net, slots, ones_channel, cleared
 
     def forward(self, x, weights):
+        for layer, name in self._cleared:
+            object.__setattr__(layer, name, None)
         for (layer, name), value in zip(self._slots, weights):
             object.__setattr__(layer, name, value)
+        if self._ones_channel:
+            x = paddle.concat([x, paddle.ones_like(x[:, :1])], axis=1)
         return self.net(x)
 
 
 class SharedPredictors:
     """Predictors keyed by :func:`structure_signature`, the least recently used dropped beyond ``keep``.
 
-    A structure's first arch runs on a predictor of its own (:class:`InferenceRunner`: its
-    parameters let oneDNN fuse bias, activation and residual into the convolutions, which
-    runs the forward about 1.8x faster than the shared program); the shared program is built
-    at its second arch. So a list of distinct structures costs what the ``inference``
-    backend costs, and a sorted list pays one build per structure.
+    A structure's first arch runs on a predictor of its own (:class:`InferenceRunner`); the shared
+    program is built at its second arch, so a list of distinct structures costs what the
+    ``inference`` backend costs, and a sorted list pays one build per structure. With
+    ``bias_channel`` (default) the shared program carries the convolutions' biases on a constant
+    channel (:class:`BiasChannel`), which lets oneDNN fuse residual and activation into the
+    convolutions as in a program with parameters; without it, or for a structure the plan refuses,
+    the biases are added by separate operations (a forward about 1.35-1.8x slower).
     """
 
-    def __init__(self, threads: int = 0, use_gpu: bool | None = None, keep: int = 8, remember: int = 4096):
+    def __init__(self, threads: int = 0, use_gpu: bool | None = None, keep: int = 8, remember: int = 4096,
+                 bias_channel: bool = True):
         if keep < 1:
             raise ValueError(f"keep must be at least 1, not {keep}")
-        self.threads, self.keep, self.remember = threads, keep, remember
+        self.threads, self.keep, self.remember, self.bias_channel = threads, keep, remember, bias_channel
         self.use_gpu = default_use_gpu() if use_gpu is None else use_gpu
-        self._predictors: OrderedDict[str, object] = OrderedDict()  # signature -> predictor, oldest first
+        self._predictors: OrderedDict[str, tuple] = OrderedDict()  # signature -> (predictor, folder, plan), oldest first
         self._met_once: OrderedDict[str, None] = OrderedDict()  # structures met once, no predictor built yet
+        self._untraceable: set[str] = set()  # structures whose shared program failed to trace
         self._own = InferenceRunner(threads, self.use_gpu)
         self.built = 0  # shared predictors created so far (for benchmarks and tests)
+        self.planned = 0  # of which with the bias channel
 
-    def _build(self, net: nn.Layer, slots, values, sample_shape: tuple):
-        wrapper = _WeightsAsInputs(net, slots)
+    def _build(self, net: nn.Layer, slots, values, sample_shape: tuple) -> tuple:
+        plan = BiasChannel.plan(net, slots, values, sample_shape) if self.bias_channel else None
+        if plan is None:
+            wrapper = _WeightsAsInputs(net, slots)
+        else:
+            extended_slots, cleared = plan.slots(slots)
+            wrapper = _WeightsAsInputs(net, extended_slots, ones_channel=True, cleared=cleared)
+            values = plan.values(values)
         wrapper.eval()
         # channels dynamic too: Paddle 2.6 checks them against the (dynamic) first filter
         spec = [InputSpec([None, None, *sample_shape[1:]], "float32", name="x"),
@@ -132,7 +293,8 @@ class SharedPredictors:
         folder = tempfile.TemporaryDirectory(prefix="paddle_supernet_shared_")
         predictor = build_predictor(wrapper, spec, folder.name, self.threads, self.use_gpu)
         self.built += 1
-        return predictor, folder
+        self.planned += plan is not None
+        return predictor, folder, plan
 
     def outputs(self, net: nn.Layer, batches) -> list[list[np.ndarray]]:
         """Every output of ``net`` (eval mode) for every batch (numpy NCHW float32). ``net`` is
@@ -145,15 +307,29 @@ class SharedPredictors:
             while len(self._met_once) > self.remember:
                 self._met_once.popitem(last=False)
             return self._own.outputs(net, batches)
+        if signature in self._untraceable:
+            return self._own.outputs(net, batches)
         self._met_once.pop(signature, None)
-        slots, values = fold_and_strip(net)
-        built = self._predictors.pop(signature, None)  # (predictor, folder of its files)
+        built = self._predictors.pop(signature, None)  # (predictor, folder of its files, bias channel plan)
         if built is None:
-            built = self._build(net, slots, values, tuple(batches[0].shape[1:]))
+            spare = copy.deepcopy(net)  # fold_and_strip consumes net
+            slots, values = fold_and_strip(net)
+            try:
+                built = self._build(net, slots, values, tuple(batches[0].shape[1:]))
+            except (ValueError, RuntimeError, TypeError) as error:  # e.g. an op whose kind depends on a weight's size
+                self._untraceable.add(signature)
+                warnings.warn(f"a network structure cannot share one program ({str(error).splitlines()[0][:200]}); "
+                              "its archs run on predictors of their own")
+                return self._own.outputs(spare, batches)
+        else:
+            slots, values = fold_and_strip(net)
         self._predictors[signature] = built
         while len(self._predictors) > self.keep:
             self._predictors.popitem(last=False)[1][1].cleanup()
-        predictor = built[0].clone()  # oneDNN objects of its own: these weights, never an earlier arch's
+        shared, _, plan = built
+        if plan is not None:
+            values = plan.values(values)
+        predictor = shared.clone()  # oneDNN objects of its own: these weights, never an earlier arch's
         names = predictor.get_input_names()
         feeds = dict(zip([f"w{i}" for i in range(len(values))], values))
         if sorted(names) != sorted(["x", *feeds]):

@@ -17,6 +17,8 @@ import contextlib
 import multiprocessing as mp
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Mapping
 
@@ -95,16 +97,20 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
     progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run")
     if jobs:
         with contextlib.ExitStack() as stack:
-            if workers > 1:
-                pool = stack.enter_context(mp.get_context("spawn").Pool(workers, _init_worker, (cfg,)))
-                rows = pool.imap_unordered(_run_job, jobs)
+            if workers > 1:  # a dead worker raises BrokenProcessPool (a multiprocessing Pool would wait forever)
+                pool = stack.enter_context(ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (cfg,)))
+                rows = (future.result() for future in as_completed([pool.submit(_run_job, job) for job in jobs]))
             else:
                 _init_worker(cfg)
                 rows = map(_run_job, jobs)
-            for row in rows:  # the single writer of the runs log
-                log.append(row)
-                done[(row["key"], row["seed"])] = row
-                progress.update(len(done), acc=row["acc"])
+            try:
+                for row in rows:  # the single writer of the runs log
+                    log.append(row)
+                    done[(row["key"], row["seed"])] = row
+                    progress.update(len(done), acc=row["acc"])
+            except BrokenProcessPool as error:
+                raise RuntimeError(f"a standalone worker process died ({error}); the {len(done)} finished runs are "
+                                   f"in {log.path}: run the same command again to resume") from None
     per_seed = {seed: {key: done[(key, seed)]["acc"] for key in arch_list} for seed in seeds}
     for seed, scores in per_seed.items():
         write_arch_file(seed_path(out, seed), with_scores(arch_list, scores))

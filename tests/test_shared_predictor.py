@@ -6,7 +6,7 @@ import pytest
 from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.nn.resnet20 import StandaloneResNet20
 from paddle_supernet.nn.resnet48 import StandaloneResNet48
-from paddle_supernet.shared_predictor import SharedPredictors, fold_and_strip, structure_signature
+from paddle_supernet.shared_predictor import BiasChannel, SharedPredictors, fold_and_strip, structure_signature
 from paddle_supernet.spaces import get_space
 
 R48 = get_space("cvpr22_resnet48")
@@ -109,3 +109,111 @@ def test_every_bn_of_both_networks_is_folded_into_its_convolution():
         assert not any(isinstance(layer, paddle.nn.BatchNorm2D) for layer in net.sublayers())
         assert sum(name == "bias" and isinstance(layer, paddle.nn.Conv2D) for layer, name in slots) == convs
         assert not list(net.parameters()) and len(values) == len(slots)
+
+
+def test_the_bias_channel_serves_both_networks_and_matches_dygraph():
+    """Folded biases ride on a constant channel (constants 1 and 2 around residual additions): the
+    plan is made for ResNet48 and the PReLU ResNet20, and the logits are dygraph's."""
+    rng = np.random.default_rng(2)
+    batches = [rng.normal(size=(3, 3, 16, 16)).astype("float32")]
+    space20 = get_space("cvpr21_resnet20")
+    nets = [lambda s: _net48(R48.largest(), s),
+            lambda s: StandaloneResNet20(space20.largest(), num_classes=4, shortcut="official", activation="prelu")]
+    for make in nets:
+        runner = SharedPredictors(threads=1)
+        for seed in (0, 1, 2):
+            paddle.seed(seed)
+            net = make(seed)
+            net.eval()
+            expected = _dygraph(net, batches)
+            np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-4)
+        assert (runner.built, runner.planned) == (1, 1)
+
+
+class _Gain(paddle.nn.Layer):
+    """A layer with a parameter that :class:`BiasChannel` does not know how to extend."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = self.create_parameter([1], default_initializer=paddle.nn.initializer.Constant(1.5))
+
+    def forward(self, x):
+        return x * self.gain
+
+
+class _Refused(paddle.nn.Layer):
+    """Two ways a structure's biases cannot ride on a constant channel: a 1x1 convolution padded by 1
+    (its border pixels read padding, where the constant is 0), or a layer the plan cannot extend."""
+
+    def __init__(self, case: str):
+        super().__init__()
+        self.conv = paddle.nn.Conv2D(4, 4, 1, padding=1 if case == "padding" else 0)
+        self.bn = paddle.nn.BatchNorm2D(4)
+        side = 6 if case == "padding" else 4
+        self.act = paddle.nn.ReLU() if case == "padding" else _Gain()
+        self.fc = paddle.nn.Linear(4 * side * side, 3)
+
+    def forward(self, x):
+        return self.fc(paddle.flatten(self.act(self.bn(self.conv(x))), 1))
+
+
+@pytest.mark.parametrize("case", ["padding", "layer"])
+def test_a_structure_whose_biases_cannot_ride_on_a_channel_keeps_its_additions(case):
+    """No plan, and still dygraph's logits."""
+    rng = np.random.default_rng(3)
+    batches = [rng.normal(size=(2, 4, 4, 4)).astype("float32")]
+    runner = SharedPredictors(threads=1)
+    for seed in (0, 1):
+        paddle.seed(seed)
+        net = _Refused(case)
+        net.bn._mean.set_value(rng.normal(size=4).astype("float32"))
+        net.eval()
+        expected = _dygraph(net, batches)
+        np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-5)
+    assert (runner.built, runner.planned) == (1, 0)
+
+
+@pytest.mark.parametrize("constant", [1.0, 2.0])
+def test_the_bias_channel_extends_a_convolution_exactly(constant):
+    """Independent check: the extended weights on [x, constant] give conv(x) + b, and 1 on the new channel."""
+    rng = np.random.default_rng(4)
+    weight = rng.normal(size=(3, 2, 3, 3)).astype("float32")
+    bias = rng.normal(size=3).astype("float32")
+    plan = BiasChannel([("conv", {"weight": 0, "bias": 1})], [1.0 / constant])
+    (extended,) = plan.values([weight, bias])
+    x = rng.normal(size=(1, 2, 5, 5)).astype("float32")
+    with_constant = np.concatenate([x, np.full((1, 1, 5, 5), constant, "float32")], axis=1)
+    conv = paddle.nn.functional.conv2d
+    got = conv(paddle.to_tensor(with_constant), paddle.to_tensor(extended), stride=2, padding=1).numpy()
+    want = conv(paddle.to_tensor(x), paddle.to_tensor(weight), paddle.to_tensor(bias), stride=2, padding=1).numpy()
+    np.testing.assert_allclose(got[:, :3], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[:, 3], np.ones((1, 3, 3), "float32"))
+
+
+class _ChannelSlopes(paddle.nn.Layer):
+    """A convolution and a PReLU with one slope per channel: F.prelu picks its mode from the slopes'
+    size when traced, which a program fed slopes of any size cannot know."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.conv = paddle.nn.Conv2D(3, width, 3, padding=1)
+        self.act = paddle.nn.PReLU(width, init=0.1)
+        self.fc = paddle.nn.Linear(width, 2)
+
+    def forward(self, x):
+        return self.fc(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(self.act(self.conv(x)), 1), 1))
+
+
+def test_a_structure_the_shared_program_cannot_trace_runs_on_predictors_of_its_own():
+    rng = np.random.default_rng(5)
+    batches = [rng.normal(size=(2, 3, 6, 6)).astype("float32")]
+    runner = SharedPredictors(threads=1)
+    with pytest.warns(UserWarning, match="cannot share one program") as caught:
+        for width in (4, 6, 5):
+            paddle.seed(width)
+            net = _ChannelSlopes(width)
+            net.eval()
+            expected = _dygraph(net, batches)
+            np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-5)
+    assert runner.built == 0
+    assert sum("cannot share one program" in str(w.message) for w in caught) == 1  # tried once per structure

@@ -63,3 +63,12 @@ def test_cli_refuses_foreign_arch_list(setup, capsys):
     config.write_text(f"data: {{name: cifar100, root: {tmp_path}}}\n")
     assert main(["standalone", "--config", str(config), "--archs", str(bad), "--out", str(tmp_path / "o.json")]) == 2
     assert "bad.json: arch1: arch code '4-4-4' has 3 fields" in capsys.readouterr().err
+
+
+def test_a_worker_that_dies_stops_the_run_with_an_error_instead_of_hanging(setup):
+    """A worker whose set-up fails (here: its data cannot load) breaks the pool: one error, no wait forever."""
+    tmp_path, cfg, archs = setup
+    cfg = {**cfg, "data": {**cfg["data"], "root": str(tmp_path / "gone")}}
+    with pytest.raises(RuntimeError, match="worker process died.*run the same command again"):
+        run_standalone(cfg, archs, tmp_path / "broken.json", seeds=[0], workers=2)
+    assert not (tmp_path / "broken.json").exists()
