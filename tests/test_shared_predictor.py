@@ -33,6 +33,16 @@ def _dygraph(net, batches):
         return [net(paddle.to_tensor(b)).numpy() for b in batches]
 
 
+def _like_dygraph(runner, make, seeds, batches, atol=1e-4):
+    """For each seed, ``make(seed)`` (built after ``paddle.seed(seed)``) scores through ``runner`` as in dygraph."""
+    for seed in seeds:
+        paddle.seed(seed)
+        net = make(seed)
+        net.eval()
+        expected = _dygraph(net, batches)
+        np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=atol)
+
+
 def _projections(code: str):
     arch = R48.decode(code)
     return arch.depths, tuple(b.stride != 1 or b.cin != b.cout for b in arch.blocks(0.125))
@@ -121,12 +131,7 @@ def test_the_bias_channel_serves_both_networks_and_matches_dygraph():
             lambda s: StandaloneResNet20(space20.largest(), num_classes=4, shortcut="official", activation="prelu")]
     for make in nets:
         runner = SharedPredictors(threads=1)
-        for seed in (0, 1, 2):
-            paddle.seed(seed)
-            net = make(seed)
-            net.eval()
-            expected = _dygraph(net, batches)
-            np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-4)
+        _like_dygraph(runner, make, (0, 1, 2), batches)
         assert (runner.built, runner.planned) == (1, 1)
 
 
@@ -163,13 +168,13 @@ def test_a_structure_whose_biases_cannot_ride_on_a_channel_keeps_its_additions(c
     rng = np.random.default_rng(3)
     batches = [rng.normal(size=(2, 4, 4, 4)).astype("float32")]
     runner = SharedPredictors(threads=1)
-    for seed in (0, 1):
-        paddle.seed(seed)
+
+    def make(seed):
         net = _Refused(case)
         net.bn._mean.set_value(rng.normal(size=4).astype("float32"))
-        net.eval()
-        expected = _dygraph(net, batches)
-        np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-5)
+        return net
+
+    _like_dygraph(runner, make, (0, 1), batches, atol=1e-5)
     assert (runner.built, runner.planned) == (1, 0)
 
 
@@ -209,11 +214,6 @@ def test_a_structure_the_shared_program_cannot_trace_runs_on_predictors_of_its_o
     batches = [rng.normal(size=(2, 3, 6, 6)).astype("float32")]
     runner = SharedPredictors(threads=1)
     with pytest.warns(UserWarning, match="cannot share one program") as caught:
-        for width in (4, 6, 5):
-            paddle.seed(width)
-            net = _ChannelSlopes(width)
-            net.eval()
-            expected = _dygraph(net, batches)
-            np.testing.assert_allclose(runner.logits(net, batches)[0], expected[0], rtol=1e-4, atol=1e-5)
+        _like_dygraph(runner, _ChannelSlopes, (4, 6, 5), batches, atol=1e-5)  # the seed is the width
     assert runner.built == 0
     assert sum("cannot share one program" in str(w.message) for w in caught) == 1  # tried once per structure
