@@ -148,7 +148,9 @@ class BiasChannel:
         kinds = [_kind(layer, names) for layer, names in groups]
         if None in kinds or "conv" not in kinds:
             return None
-        plan = cls([(kind, names) for kind, (_, names) in zip(kinds, groups)], [None] * len(groups))
+        # scales (1 / the input constant) start at 1 and are set by the probe as it reaches each layer
+        plan = cls([(kind, names) for kind, (_, names) in zip(kinds, groups)],
+                   [1.0 if kind in ("conv", "linear") else None for kind in kinds])
         extended_slots, cleared = plan.slots(slots)
         failures = []  # layers whose input constant is not one value
 
@@ -167,7 +169,6 @@ class BiasChannel:
         hooks = [layer.register_forward_pre_hook(probe(g)) for g, (layer, _) in enumerate(groups)
                  if kinds[g] in ("conv", "linear")]
         try:
-            plan._scales = [1.0 if kind in ("conv", "linear") else None for kind in kinds]
             zero_weights = [w for g in range(len(groups)) for w in plan._extend(g, values, zero=True)]
             extended = _WeightsAsInputs(net, extended_slots, ones_channel=True, cleared=cleared)
             _dygraph_outputs(extended, np.zeros((1, *sample_shape), np.float32), zero_weights)
