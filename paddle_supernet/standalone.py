@@ -98,7 +98,9 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
     if jobs:
         with contextlib.ExitStack() as stack:
             if workers > 1:  # a dead worker raises BrokenProcessPool (a multiprocessing Pool would wait forever)
-                pool = stack.enter_context(ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (cfg,)))
+                pool = ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (cfg,))
+                # on any error the queued runs are dropped (the runs log keeps the finished ones)
+                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
                 rows = (future.result() for future in as_completed([pool.submit(_run_job, job) for job in jobs]))
             else:
                 _init_worker(cfg)
