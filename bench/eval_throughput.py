@@ -112,7 +112,8 @@ def whole_list(seconds: list, per_structure: float) -> float:
     """Seconds per arch over a sorted list whose structures last ``per_structure`` archs: the first two
     archs of the run (a structure's own predictor, then the shared program's set-up) once, the
     steady cost (the mean over the rest) for the others."""
-    steady = sum(seconds[2:]) / len(seconds[2:])
+    rest = seconds[2:] or seconds  # fewer than three archs: no steady part measured, the mean stands for it
+    steady = sum(rest) / len(rest)
     return (seconds[0] + seconds[1] + steady * (per_structure - 2)) / per_structure
 
 
@@ -132,7 +133,8 @@ def report(title: str, codes: list[str], timings: dict, scores: dict, floor: lis
     for name, seconds in timings.items():
         line = f"{name:10s}: {per_hour(sum(seconds), len(seconds))}"
         if per_structure:
-            line += f"; steady {sum(seconds[2:]) / len(seconds[2:]):.2f} s; whole list {whole_list(seconds, per_structure):.2f} s"
+            rest = seconds[2:] or seconds
+            line += f"; steady {sum(rest) / len(rest):.2f} s; whole list {whole_list(seconds, per_structure):.2f} s"
         print(line)
     print(f"floor     : {per_hour(sum(floor), len(floor))}")
     estimate = {name: whole_list(seconds, per_structure) for name, seconds in timings.items()} if per_structure else means
@@ -147,7 +149,7 @@ def report(title: str, codes: list[str], timings: dict, scores: dict, floor: lis
 
 
 def bench_space(space_name: str, config: str, n_archs: int, threads: int, overrides: list | None = None,
-                arch_list: str | None = None, run_length_sample: int = 1000) -> None:
+                arch_list: str | None = None, run_length_sample: int = 1000, drawn_set: bool = True) -> None:
     cfg = load_config(config, overrides)
     ev = cfg["eval"]
     print(f"\n== {space_name} ({config} {' '.join(overrides or [])}): image {cfg['data']['image_size']}, calibration {ev['calib_images']}, "
@@ -161,8 +163,9 @@ def bench_space(space_name: str, config: str, n_archs: int, threads: int, overri
         save_checkpoint(ckpt, model, None, {"config": cfg, "space": cfg["space"], "num_classes": data[0].num_classes,
                                             "fingerprint": "", "step": 0, "total_steps": 0, "finished": True})
         names = ["naive", "dygraph", "fast", "fast+cal", "shared", "shared+cal"]
-        report("drawn archs (every one its own structure in the 2022 space)", drawn,
-               *time_backends(ckpt, drawn, threads, names))
+        if drawn_set:
+            report("drawn archs (every one its own structure in the 2022 space)", drawn,
+                   *time_backends(ckpt, drawn, threads, names))
         if arch_list:
             listed = list_order_codes(space, arch_list, max(n_archs, run_length_sample), 123)
             per_structure = archs_per_structure(model, listed)
@@ -180,15 +183,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="predictor CPU threads")
     parser.add_argument("--official", action="store_true", help="the official 2022 network at 224x224 instead")
     parser.add_argument("--no-list", action="store_true", help="drawn archs only (no official list in list order)")
+    parser.add_argument("--no-drawn", action="store_true", help="archs in list order only")
+    parser.add_argument("--structure-sample", type=int, default=1000,
+                        help="consecutive sorted archs in which to count how many in a row share a structure")
     args = parser.parse_args()
     if args.official:
         bench_space("cvpr22_resnet48 (official, 224x224)", SCALES["cvpr22_resnet48"], args.archs, args.threads, OFFICIAL,
-                    None if args.no_list else LISTS["cvpr22_resnet48"])
+                    arch_list=None if args.no_list else LISTS["cvpr22_resnet48"],
+                    run_length_sample=args.structure_sample, drawn_set=not args.no_drawn)
         return
     for space_name, config in SCALES.items():
         if args.space in ("both", space_name):
             bench_space(space_name, config, args.archs, args.threads,
-                        arch_list=None if args.no_list else LISTS[space_name])
+                        arch_list=None if args.no_list else LISTS[space_name],
+                        run_length_sample=args.structure_sample, drawn_set=not args.no_drawn)
 
 
 if __name__ == "__main__":
