@@ -271,7 +271,8 @@ class SharedPredictors:
             raise ValueError(f"keep must be at least 1, not {keep}")
         self.threads, self.keep, self.remember, self.bias_channel = threads, keep, remember, bias_channel
         self.use_gpu = default_use_gpu() if use_gpu is None else use_gpu
-        self._predictors: OrderedDict[str, tuple] = OrderedDict()  # signature -> (predictor, folder, plan), oldest first
+        # signature -> (predictor, folder of its files, bias channel plan), oldest first
+        self._predictors: OrderedDict[str, tuple] = OrderedDict()
         self._met_once: OrderedDict[str, None] = OrderedDict()  # structures met once, no predictor built yet
         self._untraceable: set[str] = set()  # structures whose shared program failed to trace
         self._own = InferenceRunner(threads, self.use_gpu)
@@ -304,18 +305,18 @@ class SharedPredictors:
         batches = list(batches)
         net.eval()
         signature = structure_signature(net)
-        if signature not in self._predictors and signature not in self._met_once:
+        first = signature not in self._predictors and signature not in self._met_once
+        if first:
             self._met_once[signature] = None
             while len(self._met_once) > self.remember:
                 self._met_once.popitem(last=False)
-            return self._own.outputs(net, batches)
-        if signature in self._untraceable:
+        if first or signature in self._untraceable:
             return self._own.outputs(net, batches)
         self._met_once.pop(signature, None)
         built = self._predictors.pop(signature, None)  # (predictor, folder of its files, bias channel plan)
+        spare = copy.deepcopy(net) if built is None else None  # fold_and_strip consumes net; a failed build needs it
+        slots, values = fold_and_strip(net)
         if built is None:
-            spare = copy.deepcopy(net)  # fold_and_strip consumes net
-            slots, values = fold_and_strip(net)
             try:
                 built = self._build(net, slots, values, tuple(batches[0].shape[1:]))
             except (ValueError, RuntimeError, TypeError) as error:  # e.g. an op whose kind depends on a weight's size
@@ -323,8 +324,6 @@ class SharedPredictors:
                 warnings.warn(f"a network structure cannot share one program ({str(error).splitlines()[0][:200]}); "
                               "its archs run on predictors of their own")
                 return self._own.outputs(spare, batches)
-        else:
-            slots, values = fold_and_strip(net)
         self._predictors[signature] = built
         while len(self._predictors) > self.keep:
             self._predictors.popitem(last=False)[1][1].cleanup()
