@@ -28,7 +28,8 @@ def record_path(out_path: str | os.PathLike) -> Path:
 
 def write_record(out_path: str | os.PathLike, header: dict) -> None:
     """Record (atomically) that ``header`` produced the submission now at ``out_path``."""
-    atomic_write_text(record_path(out_path), json.dumps({**header, "sha256": _sha256(out_path)}, sort_keys=True))
+    digest = _sha256(Path(out_path).read_bytes())
+    atomic_write_text(record_path(out_path), json.dumps({**header, "sha256": digest}, sort_keys=True))
 
 
 def finished_submission(out_path: str | os.PathLike, header: dict) -> ArchList | None:
@@ -45,9 +46,9 @@ def finished_submission(out_path: str | os.PathLike, header: dict) -> ArchList |
     except (OSError, ValueError):
         return None
     data = out_path.read_bytes()  # read once: hashed, then parsed
-    expected = {**json.loads(json.dumps(header)), "sha256": hashlib.sha256(data).hexdigest()}
+    expected = {**json.loads(json.dumps(header)), "sha256": _sha256(data)}
     return parse_arch_text(data.decode("utf-8"), file=str(out_path)) if saved == expected else None
 
 
-def _sha256(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
