@@ -17,6 +17,10 @@ optimised program, some tens of milliseconds), whose oneDNN objects are its own
 (``tests/test_shared_predictor.py`` checks archs of equal shapes in a row, with other
 predictors running in between; ``bench/weights_as_inputs_probe.py`` shows the failure).
 
+Every shared program is checked once, when built, against dygraph on random images: a
+structure whose program cannot be traced, or computes otherwise (a weight's size read as a
+Python number by code the tracer leaves alone), warns once and runs on predictors of its own.
+
 Example:
     >>> runner = SharedPredictors(threads=1)                       # doctest: +SKIP
     >>> logits = runner.logits(plain_net, [images_nchw_float32])   # doctest: +SKIP
@@ -182,10 +186,7 @@ class BiasChannel:
         images = np.random.default_rng(0).normal(size=(2, *sample_shape)).astype(np.float32)
         plain = _dygraph_outputs(_WeightsAsInputs(net, slots), images, values)
         ours = _dygraph_outputs(extended, images, plan.values(values))
-        if len(plain) != len(ours) or any(a.shape != b.shape or not np.allclose(
-                b, a, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(a).max()))) for a, b in zip(plain, ours)):
-            return None
-        return plan
+        return plan if _outputs_agree(plain, ours) else None
 
     def slots(self, slots: list) -> tuple[list, list]:
         """The extended network's slots (one weight per convolution) and the attributes it clears (their biases)."""
@@ -225,11 +226,30 @@ class BiasChannel:
         return [slopes if slopes.size == 1 else np.append(slopes, np.float32(1.0)).astype(np.float32)]
 
 
+def _outputs_agree(expected: list[np.ndarray], got: list[np.ndarray]) -> bool:
+    """True when ``got`` are ``expected`` (the same shapes, values to float32 rounding of a changed op order)."""
+    return len(got) == len(expected) and all(a.shape == b.shape and np.allclose(
+        b, a, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(a).max()))) for a, b in zip(expected, got))
+
+
 def _dygraph_outputs(wrapper: nn.Layer, images: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
     """``wrapper``'s outputs (a list) for ``images`` and weights ``values``, in dygraph."""
     with paddle.no_grad():
         out = wrapper(paddle.to_tensor(images), [paddle.to_tensor(v) for v in values])
     return [o.numpy() for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+
+def _run_fed(predictor, values: list[np.ndarray], batches: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """Every output of a shared program's ``predictor`` for every batch, its weights fed ``values``."""
+    names = predictor.get_input_names()
+    feeds = dict(zip([f"w{i}" for i in range(len(values))], values))
+    if sorted(names) != sorted(["x", *feeds]):
+        raise RuntimeError(f"the shared program's inputs {names} do not match the net's {len(values)} weights")
+    for name, value in feeds.items():
+        handle = predictor.get_input_handle(name)
+        handle.reshape(list(value.shape))
+        handle.copy_from_cpu(value)
+    return run_batches(predictor, "x", batches)
 
 
 class _WeightsAsInputs(nn.Layer):
@@ -250,6 +270,27 @@ class _WeightsAsInputs(nn.Layer):
         if self._ones_channel:
             x = paddle.concat([x, paddle.ones_like(x[:, :1])], axis=1)
         return self.net(x)
+
+
+class _FedChannelPReLU(nn.Layer):
+    """A channel-wise PReLU whose slopes are fed: ``F.prelu`` picks its mode from the slopes' size
+    when traced, which a program fed slopes of any size cannot know; this computes the same values
+    (``x`` where positive, else slope * ``x``) with ops of no size-dependent kind."""
+
+    def __init__(self, prelu: nn.PReLU):
+        super().__init__()
+        object.__setattr__(self, "_prelu", prelu)  # not a sub-layer: its slopes are the fed slot
+
+    def forward(self, x):
+        slopes = self._prelu._weight.reshape([1, -1, 1, 1])
+        return paddle.where(x > 0, x, x * slopes)
+
+
+def _feed_channel_slopes(net: nn.Layer) -> None:
+    """Put a :class:`_FedChannelPReLU` where ``net`` (NCHW) has a PReLU with one slope per channel."""
+    for path, layer in list(net.named_sublayers()):
+        if isinstance(layer, nn.PReLU) and layer._num_parameters > 1 and layer._data_format == "NCHW":
+            replace_sublayer(net, path, _FedChannelPReLU(layer))
 
 
 class SharedPredictors:
@@ -274,12 +315,17 @@ class SharedPredictors:
         # signature -> (predictor, folder of its files, bias channel plan), oldest first
         self._predictors: OrderedDict[str, tuple] = OrderedDict()
         self._met_once: OrderedDict[str, None] = OrderedDict()  # structures met once, no predictor built yet
-        self._untraceable: set[str] = set()  # structures whose shared program failed to trace
+        self._untraceable: set[str] = set()  # structures whose shared program failed to trace or to check
         self._own = InferenceRunner(threads, self.use_gpu)
         self.built = 0  # shared predictors created so far (for benchmarks and tests)
         self.planned = 0  # of which with the bias channel
 
     def _build(self, net: nn.Layer, slots, values, sample_shape: tuple) -> tuple:
+        """The structure's shared predictor, its files' folder and its bias-channel plan; raises
+        RuntimeError when the traced program does not compute what ``net`` computes in dygraph."""
+        _feed_channel_slopes(net)
+        images = np.random.default_rng(0).normal(size=(2, *sample_shape)).astype(np.float32)
+        expected = _dygraph_outputs(_WeightsAsInputs(net, slots), images, values)
         plan = BiasChannel.plan(net, slots, values, sample_shape) if self.bias_channel else None
         if plan is None:
             wrapper = _WeightsAsInputs(net, slots)
@@ -295,6 +341,11 @@ class SharedPredictors:
         # the files stay while the predictor is kept: its clones read them
         folder = tempfile.TemporaryDirectory(prefix="paddle_supernet_shared_")
         predictor = build_predictor(wrapper, spec, folder.name, self.threads, self.use_gpu)
+        # a trace can bake in what a weight's size decided (a Python branch, an op's mode): check the
+        # program once against dygraph, with these weights, on random images
+        if not _outputs_agree(expected, _run_fed(predictor.clone(), values, [images])[0]):
+            folder.cleanup()
+            raise RuntimeError("the traced program's outputs differ from dygraph's")
         self.built += 1
         self.planned += plan is not None
         return predictor, folder, plan
@@ -330,16 +381,7 @@ class SharedPredictors:
         shared, _, plan = built
         if plan is not None:
             values = plan.values(values)
-        predictor = shared.clone()  # oneDNN objects of its own: these weights, never an earlier arch's
-        names = predictor.get_input_names()
-        feeds = dict(zip([f"w{i}" for i in range(len(values))], values))
-        if sorted(names) != sorted(["x", *feeds]):
-            raise RuntimeError(f"the shared program's inputs {names} do not match the net's {len(values)} weights")
-        for name, value in feeds.items():
-            handle = predictor.get_input_handle(name)
-            handle.reshape(list(value.shape))
-            handle.copy_from_cpu(value)
-        return run_batches(predictor, "x", batches)
+        return _run_fed(shared.clone(), values, batches)  # a clone: oneDNN objects of its own, these weights
 
     def logits(self, net: nn.Layer, batches) -> list[np.ndarray]:
         """Logits of ``net`` (eval mode, calibrated) for every batch (numpy NCHW float32); ``net`` is consumed."""

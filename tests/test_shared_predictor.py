@@ -6,7 +6,8 @@ import pytest
 from paddle_supernet.inference_path import InferenceRunner
 from paddle_supernet.nn.resnet20 import StandaloneResNet20
 from paddle_supernet.nn.resnet48 import StandaloneResNet48
-from paddle_supernet.shared_predictor import BiasChannel, SharedPredictors, fold_and_strip, structure_signature
+from paddle_supernet.shared_predictor import (BiasChannel, SharedPredictors, _FedChannelPReLU, fold_and_strip,
+                                               structure_signature)
 from paddle_supernet.spaces import get_space
 
 R48 = get_space("cvpr22_resnet48")
@@ -196,8 +197,8 @@ def test_the_bias_channel_extends_a_convolution_exactly(constant):
 
 
 class _ChannelSlopes(paddle.nn.Layer):
-    """A convolution and a PReLU with one slope per channel: F.prelu picks its mode from the slopes'
-    size when traced, which a program fed slopes of any size cannot know."""
+    """A convolution and a PReLU with one slope per channel (``F.prelu`` picks its mode from the
+    slopes' size when traced; the shared program feeds them through ops of no size-dependent kind)."""
 
     def __init__(self, width: int):
         super().__init__()
@@ -209,11 +210,38 @@ class _ChannelSlopes(paddle.nn.Layer):
         return self.fc(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(self.act(self.conv(x)), 1), 1))
 
 
-def test_a_structure_the_shared_program_cannot_trace_runs_on_predictors_of_its_own():
+@paddle.jit.not_to_static
+def _doubled_when_wide(y, weight):
+    """``y`` doubled when ``weight`` has more than four rows: a size read as Python (not converted
+    when traced), as library code such as ``F.prelu`` reads it, so a trace bakes in one branch."""
+    return y * 2.0 if weight.shape[0] > 4 else y
+
+
+class _SizeBranch(_ChannelSlopes):
+    """A forward whose branch depends on a weight's size as a traced program cannot know it:
+    right in the program for some widths and wrong for others."""
+
+    def forward(self, x):
+        y = _doubled_when_wide(self.act(self.conv(x)), self.conv.weight)
+        return self.fc(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
+def test_channel_wise_prelu_slopes_share_one_program_across_widths():
+    rng = np.random.default_rng(5)
+    batches = [rng.normal(size=(2, 3, 6, 6)).astype("float32")]
+    runner = SharedPredictors(threads=1)
+    _like_dygraph(runner, _ChannelSlopes, (4, 6, 5, 6), batches, atol=1e-5)  # the seed is the width
+    assert runner.built == 1
+    negative = paddle.to_tensor([[[[-2.0]], [[3.0]]]])  # one pixel, two channels: slope x and x itself
+    prelu = paddle.nn.PReLU(2, init=0.5)
+    np.testing.assert_array_equal(_FedChannelPReLU(prelu)(negative).numpy(), [[[[-1.0]], [[3.0]]]])
+
+
+def test_a_structure_whose_traced_program_differs_from_dygraph_runs_on_predictors_of_its_own():
     rng = np.random.default_rng(5)
     batches = [rng.normal(size=(2, 3, 6, 6)).astype("float32")]
     runner = SharedPredictors(threads=1)
     with pytest.warns(UserWarning, match="cannot share one program") as caught:
-        _like_dygraph(runner, _ChannelSlopes, (4, 6, 5), batches, atol=1e-5)  # the seed is the width
+        _like_dygraph(runner, _SizeBranch, (4, 6, 5, 8), batches, atol=1e-5)  # the seed is the width
     assert runner.built == 0
     assert sum("cannot share one program" in str(w.message) for w in caught) == 1  # tried once per structure
