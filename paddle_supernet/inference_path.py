@@ -128,7 +128,9 @@ class _BatchStatsBN(paddle.nn.Layer):
     def __init__(self, bn: paddle.nn.Layer):
         super().__init__()
         self.weight, self.bias, self.epsilon = bn.weight, bn.bias, bn._epsilon
-        self.batch_mean = self.batch_var = None
+        # a tuple, not tensor attributes: a Layer registers a tensor attribute as a buffer, which a
+        # later trace would read (and save) instead of the statistics it computes
+        self.batch_stats = ()
 
     def forward(self, x):
         # per-image means by average pooling, then over the batch (batch and channels may both be
@@ -138,7 +140,7 @@ class _BatchStatsBN(paddle.nn.Layer):
         mean = F.adaptive_avg_pool2d(x, 1).sum(axis=[0, 2, 3]) / images
         centred = x - mean.reshape([1, -1, 1, 1])
         var = F.adaptive_avg_pool2d(centred * centred, 1).sum(axis=[0, 2, 3]) / images
-        self.batch_mean, self.batch_var = mean, var
+        self.batch_stats = (mean, var)
         # Paddle's BN op normalises in one pass (a copy of the mean: the op may write its statistics)
         return F.batch_norm(x, paddle.assign(mean), var, self.weight, self.bias, training=False,
                             epsilon=self.epsilon)
@@ -158,8 +160,7 @@ class _CalibrationNet(paddle.nn.Layer):
     def forward(self, x):
         out = [self.net(x)]  # the logits too: every weight takes part (a program fed its weights needs that)
         for bn in self.bns:
-            out.append(bn.batch_mean)
-            out.append(bn.batch_var)
+            out.extend(bn.batch_stats)
         return out
 
 
