@@ -6,10 +6,13 @@ Example:
 """
 from __future__ import annotations
 
-import paddle
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .registry import Registry
+
+if TYPE_CHECKING:
+    import paddle
 
 #: ``fn(model_cfg, num_classes) -> Layer`` per space
 SUPERNETS = Registry("supernet for search space")
@@ -79,6 +82,8 @@ def _resnet48_standalone(code: str, model_cfg: dict, num_classes: int):
 def _build(builder, seed: int, *args) -> paddle.nn.Layer:
     """Weights from ``seed``; parameter names restart from zero so optimizer state saved by one
     process loads in another."""
+    import paddle  # here, not at import: a space's module registers its networks without loading Paddle
+
     paddle.seed(seed)
     with paddle.utils.unique_name.guard():
         return builder(*args)

@@ -61,7 +61,9 @@ def train_one(cfg: dict, code: str, seed: int, data, val_batches: list) -> dict:
 def _init_worker(cfg: dict) -> None:
     """Load the data and build the validation tensors once per worker process."""
     from .data import load_dataset
+    from .plugins import import_modules
 
+    import_modules(cfg.get("custom_imports"))  # a spawned worker registers the config's own space again
     _WORKER["cfg"] = cfg
     _WORKER["data"] = load_dataset(cfg["data"])
     _WORKER["val_batches"] = _WORKER["data"][1].eval_batches(cfg["eval"]["batch_size"])

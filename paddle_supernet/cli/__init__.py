@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="paddle-supernet", description="One-shot NAS supernets on PaddlePaddle.")
     parser.add_argument("--version", action="version", version=f"paddle-supernet {__version__}")
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first (repeatable): a search space of your own, registered by it "
+                             "(configs list theirs under custom_imports)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in _COMMAND_MODULES + _lazy_modules():
         module.add_commands(sub)
@@ -59,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet_paddle_import()
     args = build_parser().parse_args(argv)
     try:
+        from ..plugins import import_modules
+
+        import_modules(args.imports, "--import", key=None)
         return int(args.run(args) or 0)
     except InputError as err:
         print(f"paddle-supernet {args.command}: error: {err}", file=sys.stderr)

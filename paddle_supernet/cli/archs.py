@@ -10,7 +10,7 @@ from ..proxies import PROXIES, parse_width_map, proxy_submission
 from ..spaces import get_space, list_spaces
 
 
-SPACES_HELP = f"search space: {', '.join(list_spaces())}"
+SPACES_HELP = f"search space: {', '.join(list_spaces())}, or one a module given to --import registers"
 
 
 def add_commands(sub) -> None:

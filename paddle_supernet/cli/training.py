@@ -94,6 +94,9 @@ def run_evaluate(args) -> int:
             raise InputError(f"evaluate may override eval.* and {', '.join(allowed)} only; {key} would change the "
                              "network the checkpoint was trained as", key=f"--set {key}")
     state = load_checkpoint(args.checkpoint)
+    from ..plugins import import_modules
+
+    import_modules(state["meta"].get("config", {}).get("custom_imports"), str(args.checkpoint))  # its space's module
     archs = read_arch_list_for(args.archs, state["meta"]["space"], args.checkpoint)  # before loading data
     meta = state["meta"]
     if not meta.get("finished", True):

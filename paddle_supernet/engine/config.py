@@ -27,6 +27,7 @@ DEFAULTS: dict = {
     "name": "run",
     "seed": 0,
     "space": "cvpr21_resnet20",
+    "custom_imports": [],            # modules to import first: a search space of your own and its networks
     "model": {
         "shortcut": "projection",   # supernet shortcut policy: projection (2021 winners) or official
         "width_map": None,           # options enhancement, e.g. {4: 5, 8: 9}
@@ -93,7 +94,7 @@ DEFAULTS: dict = {
 NAMED_SECTIONS = ("strategy", "sampler")
 
 #: keys added after runs were made, with their defaults: left out of the fingerprint at the default
-ADDED_LATER = {"sampler": {"name": "uniform"}, "model.few_shot": None, "model.contrastive": None,
+ADDED_LATER = {"sampler": {"name": "uniform"}, "custom_imports": [], "model.few_shot": None, "model.contrastive": None,
                "data.augment.resized_crop": None,
                "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph"}
 
@@ -239,8 +240,11 @@ def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") ->
 def validate_config(cfg: dict, file: str) -> None:
     """Check values that keys alone cannot (strategy keys, choices, positivity)."""
     from ..catalog import sampler_defaults, strategy_defaults
+    from ..plugins import import_modules
     from ..spaces import list_spaces
 
+    check_values({"custom_imports": cfg.get("custom_imports", [])}, file)
+    import_modules(cfg.get("custom_imports"), file)
     if cfg["space"] not in list_spaces():
         raise InputError(f"unknown search space {cfg['space']!r}; known: {', '.join(list_spaces())}", file=file, key="space")
     for section, defaults_of in (("strategy", strategy_defaults), ("sampler", sampler_defaults)):

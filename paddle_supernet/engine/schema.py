@@ -91,6 +91,16 @@ class Numbers:
         return None
 
 
+@dataclass(frozen=True)
+class ModuleNames:
+    """A list of dotted Python module names."""
+
+    def problem(self, v):
+        ok = isinstance(v, list) and all(isinstance(x, str) and all(part.isidentifier() for part in x.split("."))
+                                         for x in v)
+        return None if ok else "must be a list of module names (dotted, as in an import statement)"
+
+
 def _range(low, high) -> str:
     if low is not None and high is not None:
         return f" in [{low:g}, {high:g}]"
@@ -105,6 +115,7 @@ POSITIVE = Integer(low=1)
 SCHEMA = {
     "name": Text(),
     "seed": Integer(low=0),
+    "custom_imports": ModuleNames(),
     "model.shortcut": Choice(("projection", "official")),
     "model.activation": Choice(("relu", "prelu")),
     "model.prelu_init": Number(),

@@ -1,0 +1,126 @@
+"""A search space of one's own (examples/plain_cnn.py) through configs, samplers, strategies,
+evaluation and the command line, as the challenge spaces."""
+import json
+
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet.cli import main
+from paddle_supernet.engine.config import load_config
+from paddle_supernet.engine.trainer import Trainer
+from paddle_supernet.errors import InputError
+from paddle_supernet.evaluator import Evaluator
+from paddle_supernet.io.challenge_json import read_arch_file
+from paddle_supernet.plugins import import_modules
+from paddle_supernet.spaces import get_space
+
+from conftest import REPO
+from helpers import TINY, synthetic_data
+
+CONFIG = REPO / "configs" / "examples" / "plain_cnn.yaml"
+
+
+@pytest.fixture(autouse=True)
+def at_repo_root(monkeypatch):
+    monkeypatch.chdir(REPO)  # the config imports examples.plain_cnn from the working directory
+    import_modules(["examples.plain_cnn"])
+
+
+def test_the_space_counts_what_its_stand_alone_network_holds():
+    from examples.plain_cnn import build_standalone
+
+    space = get_space("plain_cnn", num_classes=10, image_size=12)
+    for code in (space.smallest(), space.largest(), space.sample(seed=3), space.sample(seed=4)):
+        net = build_standalone(code, {}, 10)
+        trainable = sum(int(np.prod(p.shape)) for p in net.parameters() if not p.stop_gradient)  # BN statistics are not
+        assert space.params(code) == trainable, code
+        # MACs by hand: 3x3 convolutions at their output size, the classifier
+        hw, cin, macs = 12, 3, 0
+        for width, stride in zip(map(int, code.split("-")), (1, 1, 2, 1, 2, 1)):
+            hw = (hw - 1) // stride + 1
+            macs += 9 * cin * width * hw * hw
+            cin = width
+        assert space.macs(code) == macs + cin * 10
+
+
+def test_the_supernet_computes_what_its_exported_subnets_compute():
+    from examples.plain_cnn import build_supernet
+
+    paddle.seed(0)
+    model = build_supernet({}, 4)
+    model.eval()
+    space = get_space("plain_cnn")
+    x = paddle.to_tensor(np.random.default_rng(0).normal(size=(3, 3, 12, 12)).astype("float32"))
+    for code in (space.largest(), space.smallest(), space.sample(seed=1)):
+        model.set_active(code)
+        with paddle.no_grad():
+            np.testing.assert_allclose(model(x).numpy(), model.export(code)(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("extra", [[], ["sampler.name=sandwich", "strategy.name=uniform", "strategy.k=2"],
+                                   ["sampler.name=ccfs", "sampler.alphas=0.5", "strategy.name=uniform", "strategy.k=2"]], ids=["distill", "sandwich", "ccfs"])
+def test_the_example_config_trains_and_scores_archs_of_the_space(tmp_path, extra):
+    cfg = load_config(CONFIG, TINY + ["eval.val_subset=null"] + extra)
+    assert cfg["space"] == "plain_cnn"
+    data = synthetic_data(n_val=24)
+    Trainer(cfg, tmp_path, data=data, quiet=True).fit()
+    evaluator = Evaluator.from_checkpoint(tmp_path / "checkpoint.pdparams", data=data)
+    space = get_space("plain_cnn")
+    scores = [evaluator.score(code) for code in (space.largest(), space.smallest())]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_a_module_that_cannot_be_imported_is_one_error_naming_the_config_and_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CONFIG.read_text().replace("[examples.plain_cnn]", "[examples.no_such_space]"))
+    with pytest.raises(InputError, match=r"bad\.yaml: custom_imports: cannot import module 'examples.no_such_space'"):
+        load_config(bad)
+    bad.write_text(CONFIG.read_text().replace("[examples.plain_cnn]", "examples.plain_cnn"))
+    with pytest.raises(InputError, match=r"bad\.yaml: custom_imports: must be a list of module names"):
+        load_config(bad)
+
+
+def test_the_command_line_samples_and_counts_archs_of_an_imported_space(tmp_path, capsys):
+    archs, params = tmp_path / "archs.json", tmp_path / "params.json"
+    assert main(["--import", "examples.plain_cnn", "sample", "--space", "plain_cnn", "--n", "5", "--seed", "0",
+                 "--out", str(archs)]) == 0
+    listed = read_arch_file(archs, get_space("plain_cnn"))
+    assert len({entry.arch for entry in listed.values()}) == 5
+    assert main(["--import", "examples.plain_cnn", "proxy", "--space", "plain_cnn", "--proxy", "params",
+                 "--archs", str(archs), "--out", str(params)]) == 0
+    space = get_space("plain_cnn")
+    scored = json.loads(params.read_text())
+    assert {v["acc"] for v in scored.values()} == {space.params(e.arch) for e in listed.values()}
+    assert main(["--import", "no_such_module", "sample", "--space", "plain_cnn", "--n", "5",
+                 "--out", str(tmp_path / "x.json")]) == 2
+    assert "--import: cannot import module 'no_such_module'" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_evaluate_imports_the_checkpoints_modules_and_names_them_when_it_cannot(tmp_path):
+    import subprocess
+    import sys
+
+    cfg = load_config(CONFIG, TINY + ["schedule.epochs=1"])
+    Trainer(cfg, tmp_path / "run", data=synthetic_data(), quiet=True).fit()
+    archs = tmp_path / "archs.json"
+    assert main(["--import", "examples.plain_cnn", "sample", "--space", "plain_cnn", "--n", "2", "--out", str(archs)]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint",
+                           str(tmp_path / "run" / "checkpoint.pdparams"), "--archs", str(archs), "--out", "sub.json"],
+                          cwd=elsewhere, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "checkpoint.pdparams: custom_imports: cannot import module 'examples.plain_cnn'" in done.stderr
+    assert not (elsewhere / "sub.json").exists()
+
+
+def test_the_example_space_registers_without_loading_paddle():
+    import subprocess
+    import sys
+
+    code = "import sys, examples.plain_cnn; from paddle_supernet.spaces import get_space; " \
+           "print(get_space('plain_cnn').largest(), 'paddle' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.stdout.split() == ["8-8-16-16-32-32", "False"], done.stderr
