@@ -124,3 +124,30 @@ def test_the_example_space_registers_without_loading_paddle():
            "print(get_space('plain_cnn').largest(), 'paddle' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.stdout.split() == ["8-8-16-16-32-32", "False"], done.stderr
+
+
+def test_a_strategy_of_ones_own_is_configured_checked_and_trained(tmp_path):
+    from examples.smoothed_ce import smoothed_cross_entropy
+
+    from paddle_supernet.strategies import TrainingStrategy, register_strategy
+
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(5, 4)).astype("float32"), rng.integers(0, 4, size=5)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -(0.8 * log_p[np.arange(5), labels] + 0.2 * log_p.mean(axis=1)).mean()
+    got = smoothed_cross_entropy(paddle.to_tensor(logits), paddle.to_tensor(labels), 0.2)
+    assert float(got) == pytest.approx(float(expected), rel=1e-5)
+
+    smoothed = REPO / "configs" / "examples" / "plain_cnn_smoothed.yaml"
+    cfg = load_config(smoothed, TINY + ["strategy.k=3"])
+    assert cfg["strategy"] == {"name": "smoothed_ce", "k": 3, "smoothing": 0.1, "reduce": "mean"}
+    trainer = Trainer(cfg, tmp_path, data=synthetic_data(), quiet=True)
+    trainer.fit()
+    assert (tmp_path / "checkpoint.pdparams").exists()
+    with pytest.raises(InputError, match=r"strategy\.smoothin: unknown key for strategy 'smoothed_ce'"):
+        load_config(smoothed, ["strategy.smoothin=0.2"])
+    with pytest.raises(InputError, match=r"strategy\.smoothing: must be a number in \[0, 1\)"):
+        Trainer(load_config(smoothed, TINY + ["strategy.smoothing=1.5"]), tmp_path / "bad", data=synthetic_data(),
+                quiet=True).fit()
+    with pytest.raises(ValueError, match="already registered"):
+        register_strategy("uniform")(type("Other", (TrainingStrategy,), {}))

@@ -15,7 +15,7 @@ Example:
 """
 from __future__ import annotations
 
-from ..catalog import sampler_class_name, sampler_defaults
+from ..catalog import SAMPLER_DEFAULTS, sampler_class_name, sampler_defaults
 from ..errors import InputError
 from ..registry import Registry
 from .base import Sampler
@@ -29,6 +29,24 @@ for _name, _cls in (("uniform", UniformSampler), ("sandwich", SandwichSampler), 
                     ("list", ListSampler), ("ccfs", CcfsSampler), ("phases", PhasesSampler)):
     SAMPLERS.register(_name)(_cls)
     _cls.name = _name
+
+
+def register_sampler(name: str, **defaults):
+    """Class decorator: a :class:`Sampler` of your own under ``name``, with its config keys and their
+    defaults; a config names it in ``sampler.name`` and lists its module under ``custom_imports``.
+
+    Example:
+        >>> @register_sampler("every_other_largest")     # doctest: +SKIP
+        ... class EveryOtherLargest(Sampler): ...
+    """
+
+    def decorate(cls: type) -> type:
+        SAMPLERS.register(name)(cls)  # refuses a name taken by another class
+        SAMPLER_DEFAULTS[name] = dict(defaults)
+        cls.name = name
+        return cls
+
+    return decorate
 
 
 def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None = None, variant: dict | None = None,
@@ -54,4 +72,4 @@ def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None =
 
 
 __all__ = ["SAMPLERS", "CcfsSampler", "FairSampler", "ListSampler", "Phase", "PhasesSampler", "Sampler",
-           "SandwichSampler", "ShuffledPasses", "UniformSampler", "build_sampler"]
+           "SandwichSampler", "ShuffledPasses", "UniformSampler", "build_sampler", "register_sampler"]

@@ -10,7 +10,7 @@ Example:
 """
 from __future__ import annotations
 
-from ..catalog import strategy_defaults
+from ..catalog import STRATEGY_DEFAULTS, strategy_defaults
 from ..registry import Registry
 from .base import TrainingStrategy
 from .distill import DistillSandwich, TeacherKD
@@ -24,6 +24,25 @@ for _name, _cls in (("distill", DistillSandwich), ("kd", TeacherKD), ("uniform",
     STRATEGIES.register(_name)(_cls)
 
 
+def register_strategy(name: str, **defaults):
+    """Class decorator: a :class:`TrainingStrategy` of your own under ``name``, with its config keys
+    and their defaults; a config names it in ``strategy.name`` and lists its module under
+    ``custom_imports`` (``examples/smoothed_ce.py``).
+
+    Example:
+        >>> @register_strategy("smoothed_ce", k=1, smoothing=0.1)   # doctest: +SKIP
+        ... class SmoothedCE(TrainingStrategy): ...
+    """
+
+    def decorate(cls: type) -> type:
+        STRATEGIES.register(name)(cls)  # refuses a name taken by another class
+        STRATEGY_DEFAULTS[name] = dict(defaults)
+        cls.defaults = STRATEGY_DEFAULTS[name]
+        return cls
+
+    return decorate
+
+
 def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None, sampler=None) -> TrainingStrategy:
     """Instantiate the strategy named in ``cfg`` with its other keys as parameters; its subnets
     come from ``sampler`` (None: uniform draws of ``distribution``, the space's default when None)."""
@@ -35,4 +54,4 @@ def build_strategy(cfg: dict, space, seed: int, distribution: str | None = None,
     return strategy
 
 
-__all__ = ["STRATEGIES", "TrainingStrategy", "build_strategy", "strategy_defaults"]
+__all__ = ["STRATEGIES", "TrainingStrategy", "build_strategy", "register_strategy", "strategy_defaults"]
