@@ -151,3 +151,29 @@ def test_a_strategy_of_ones_own_is_configured_checked_and_trained(tmp_path):
                 quiet=True).fit()
     with pytest.raises(ValueError, match="already registered"):
         register_strategy("uniform")(type("Other", (TrainingStrategy,), {}))
+
+
+def test_a_sampler_of_ones_own_is_named_and_configured_in_the_config():
+    from paddle_supernet.samplers import Sampler, build_sampler, register_sampler
+
+    @register_sampler("test_largest_every", every=2)
+    class LargestEvery(Sampler):
+        """The largest arch on every ``every``-th step, uniform draws otherwise."""
+
+        def __init__(self, space, seed, distribution=None, variant=None, every=2):
+            super().__init__(space, seed, distribution, variant)
+            self.every = every
+
+        def archs(self, epoch, step, count):
+            if step % self.every == 0:
+                return [self.space.largest()] * count
+            return [self.uniform(epoch, step, k) for k in range(count)]
+
+    cfg = load_config(CONFIG, ["sampler.name=test_largest_every", "sampler.every=3"])
+    assert cfg["sampler"] == {"name": "test_largest_every", "every": 3}
+    space = get_space("plain_cnn")
+    sampler = build_sampler(cfg["sampler"], space, cfg["seed"])
+    assert sampler.archs(0, 3, 2) == [space.largest()] * 2
+    assert sampler.archs(0, 4, 2) == [space.sample(cfg["seed"], 0, 4, k) for k in range(2)]
+    with pytest.raises(InputError, match=r"sampler\.evry: unknown key for sampler 'test_largest_every'"):
+        load_config(CONFIG, ["sampler.name=test_largest_every", "sampler.evry=3"])
