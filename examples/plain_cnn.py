@@ -31,9 +31,12 @@ from paddle_supernet.models import STANDALONE, SUPERNETS
 from paddle_supernet.spaces import register_space
 from paddle_supernet.spaces.base import Choice, LayerSpec, SearchSpace, describe_allowed
 
-#: the options of each convolution's width, and its stride
+#: the options of each convolution's width, its stride, and its stage as samplers that work per
+#: stage see it (CCFS, progressive shrinking): one per resolution, the first convolution (the stem)
+#: in stage 0, as the challenge spaces count it
 WIDTHS = ((4, 8), (4, 8), (8, 16), (8, 16), (16, 32), (16, 32))
 STRIDES = (1, 1, 2, 1, 2, 1)
+STAGES = (0, 0, 1, 1, 2, 2)
 _TOKEN = re.compile(r"[1-9][0-9]*\Z")
 
 
@@ -84,7 +87,7 @@ class PlainCNN(SearchSpace):
     # the decisions samplers see (fair, CCFS, progressive shrinking): one width choice per convolution
     def choices(self, distribution: str | None = None) -> list[Choice]:
         self._check_distribution(distribution)
-        return [Choice(f"c{i}", "width", i // 2, options) for i, options in enumerate(WIDTHS)]
+        return [Choice(f"c{i}", "width", stage, options) for i, (options, stage) in enumerate(zip(WIDTHS, STAGES))]
 
     def compose(self, values: dict[str, int], distribution: str | None = None) -> str:
         code = "-".join(str(values[f"c{i}"]) for i in range(len(WIDTHS)))

@@ -58,8 +58,17 @@ def test_the_supernet_computes_what_its_exported_subnets_compute():
             np.testing.assert_allclose(model(x).numpy(), model.export(code)(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("extra", [[], ["sampler.name=sandwich", "strategy.name=uniform", "strategy.k=2"],
-                                   ["sampler.name=ccfs", "sampler.alphas=0.5", "strategy.name=uniform", "strategy.k=2"]], ids=["distill", "sandwich", "ccfs"])
+PHASES = "sampler.phases=[{epochs: 1, width: [[8, 8], [16, 16], [32, 32]]}, {epochs: 1, width: [[4, 8], [8, 16], [16, 32]]}]"
+
+
+@pytest.mark.parametrize("extra", [
+    [],
+    ["sampler.name=sandwich", "strategy.name=uniform", "strategy.k=2"],
+    ["sampler.name=ccfs", "sampler.alphas=0.5", "strategy.name=uniform", "strategy.k=2"],
+    ["sampler.name=fair", "strategy.name=uniform", "strategy.k=2"],
+    ["sampler.name=phases", PHASES, "strategy.name=uniform"],
+    ["strategy.name=cpt", "strategy.candidates=3", "strategy.knn=2", "strategy.recent=4", "strategy.reset_every=3"],
+], ids=["distill", "sandwich", "ccfs", "fair", "phases", "cpt"])
 def test_the_example_config_trains_and_scores_archs_of_the_space(tmp_path, extra):
     cfg = load_config(CONFIG, TINY + ["eval.val_subset=null"] + extra)
     assert cfg["space"] == "plain_cnn"

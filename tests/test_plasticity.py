@@ -52,8 +52,22 @@ def test_resets_come_from_the_local_rng_and_the_list():
     assert set(one.candidates) <= set(pool)
     with pytest.raises(InputError, match="strategy.knn: must be at most candidates - 1 = 9"):
         CandidateManager(R48, 0, knn=10)
-    with pytest.raises(InputError, match="strategy.name: constraint candidates measure 2022 width digits"):
-        CandidateManager(get_space("cvpr21_resnet20"), 0)
+    with pytest.raises(InputError, match="strategy.skip_last_digit: drops the last 2022 width digit"):
+        CandidateManager(get_space("cvpr21_resnet20"), 0, skip_last_digit=True)
+
+
+def test_other_spaces_measure_candidates_by_option_index():
+    """2021 codes: each field's option index is its channels / 4 - 1; the distance is the mean
+    absolute index difference over the 20 fields (computed here from the codes alone)."""
+    r20 = get_space("cvpr21_resnet20")
+    manager = CandidateManager(r20, 0, size=3, knn=2)
+    for seed in range(5):
+        a, b = r20.sample(seed, 0, 0), r20.sample(seed, 0, 1)
+        index = [[int(v) // 4 - 1 for v in code.split("-")] for code in (a, b)]
+        expected = sum(abs(x - y) for x, y in zip(*index)) / 20
+        assert manager.distance(a, b) == pytest.approx(expected)
+    # fields 0-6 have 4 options, 7-12 have 8, 13-19 have 16: the largest indices 3, 7 and 15
+    assert manager.distance(r20.smallest(), r20.largest()) == pytest.approx((7 * 3 + 6 * 7 + 7 * 15) / 20)
 
 
 R48_TINY = ["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125",

@@ -15,7 +15,10 @@ a FIFO of the ``recent`` archs trained. Each step (:meth:`CandidateManager.updat
 Distance (2022 codes): the sum of absolute differences of the width digits
 (the stem digit and the 46 block digits; 0, an absent block, read as 9),
 divided by 47 as released; ``skip_last_digit`` drops the last block digit as
-the released code's slice did.
+the released code's slice did. Other spaces (the 2021 space, a space of your own):
+the same over each choice's option index (:meth:`SearchSpace.choices`; an
+absent choice, e.g. of a block a shallower arch lacks, read as one past the
+last option), divided by the number of choices.
 
 Example:
     >>> width_distance("1222211111" + "0" * 42, "1222211111" + "0" * 42)
@@ -45,6 +48,19 @@ def width_distance(a: str, b: str, skip_last_digit: bool = False) -> float:
     return _digit_distance(width_digits(a, skip_last_digit), width_digits(b, skip_last_digit))
 
 
+def choice_indices(space, choices, code: str, distribution: str | None = None) -> np.ndarray:
+    """Each choice's option index in ``code`` (an absent choice: one past its last option).
+
+    >>> from paddle_supernet.spaces import get_space
+    >>> space = get_space("cvpr21_resnet20")
+    >>> choice_indices(space, space.choices(), space.smallest())[:3].tolist()
+    [0, 0, 0]
+    """
+    values = space.choice_values(code, distribution)
+    return np.array([c.options.index(values[c.name]) if c.name in values else len(c.options) for c in choices],
+                    dtype=np.int64)
+
+
 def _digit_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).sum() / NORMALISER)
 
@@ -55,9 +71,16 @@ class CandidateManager:
     def __init__(self, space, seed: int, size: int = 10, recent: int = 100, knn: int = 9, reset_every: int = 500,
                  pool: list[str] | None = None, distribution: str | None = None, with_replacement: bool = False,
                  skip_last_digit: bool = False, salt: int = 0, accept=None):
-        if space.name != "cvpr22_resnet48":
-            raise InputError(f"constraint candidates measure 2022 width digits; space {space.name} is not supported",
-                             key="strategy.name")
+        released = space.name == "cvpr22_resnet48"
+        if not released:
+            if skip_last_digit:
+                raise InputError(f"drops the last 2022 width digit; space {space.name} has none", key="strategy.skip_last_digit")
+            try:
+                self._choices = space.choices(distribution)
+            except InputError as err:
+                raise InputError(f"constraint candidates measure distances between archs: {err.problem}",
+                                 key="strategy.name") from None
+        self._released = released
         for key, value, least in (("candidates", size, 2), ("recent", recent, 1), ("knn", knn, 1),
                                   ("reset_every", reset_every, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -80,12 +103,15 @@ class CandidateManager:
         if digits is None:
             if len(self._digits) > 10_000:
                 self._digits.clear()
-            digits = self._digits[code] = width_digits(code, self.skip_last_digit)
+            digits = self._digits[code] = width_digits(code, self.skip_last_digit) if self._released else \
+                choice_indices(self.space, self._choices, code, self.distribution)
         return digits
 
     def distance(self, a: str, b: str) -> float:
-        """:func:`width_distance` of ``a`` and ``b``."""
-        return _digit_distance(self._width(a), self._width(b))
+        """:func:`width_distance` of ``a`` and ``b`` (2022), the mean option-index distance otherwise."""
+        if self._released:
+            return _digit_distance(self._width(a), self._width(b))
+        return float(np.abs(self._width(a) - self._width(b)).sum() / len(self._choices))
 
     def diversity(self, code: str, others: list[str]) -> float:
         """Mean distance of ``code`` to its ``knn`` nearest of ``others``."""
