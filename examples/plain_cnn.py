@@ -161,10 +161,19 @@ def _networks():
             self._widths = self.space.decode(code).widths
             self._active_code = code
 
-        def forward(self, x):
+        def features(self, x):
+            """The active arch's pooled features before the classifier (what MoCo's neck takes)."""
             for conv, bn, width in zip(self.convs, self.bns, self._widths):
                 x = paddle.nn.functional.relu(bn(conv(x, channel=width)))
-            return self.head(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(x, 1), 1))
+            return paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+        @property
+        def feature_width(self) -> int:
+            """Width of :meth:`features` for the largest arch."""
+            return int(self.head.weight.shape[0])
+
+        def forward(self, x):
+            return self.head(self.features(x))
 
         def export(self, code: str | None = None) -> StandalonePlainCNN:
             """The plain network of ``code`` (default: the active arch) with the inherited weights."""

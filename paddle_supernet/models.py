@@ -97,8 +97,14 @@ def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> padd
     if contrastive:
         from .nn.contrastive import ContrastiveSupernet
 
-        return _build(lambda: ContrastiveSupernet(builder(cfg["model"], num_classes), builder(cfg["model"], num_classes),
-                                                  contrastive["dim"], contrastive["queue"], seed), seed)
+        def build_contrastive():
+            query, key = builder(cfg["model"], num_classes), builder(cfg["model"], num_classes)
+            if not (hasattr(query, "features") and hasattr(query, "feature_width")):
+                raise InputError(f"contrastive pretraining needs the supernet's features(x) and feature_width; "
+                                 f"{type(query).__name__} ({cfg['space']}) has not both", key="model.contrastive")
+            return ContrastiveSupernet(query, key, contrastive["dim"], contrastive["queue"], seed)
+
+        return _build(build_contrastive, seed)
     if not cfg["model"].get("few_shot"):
         return _build(builder, seed, cfg["model"], num_classes)
     from .engine.config import copy_routing

@@ -68,7 +68,9 @@ PHASES = "sampler.phases=[{epochs: 1, width: [[8, 8], [16, 16], [32, 32]]}, {epo
     ["sampler.name=fair", "strategy.name=uniform", "strategy.k=2"],
     ["sampler.name=phases", PHASES, "strategy.name=uniform"],
     ["strategy.name=cpt", "strategy.candidates=3", "strategy.knn=2", "strategy.recent=4", "strategy.reset_every=3"],
-], ids=["distill", "sandwich", "ccfs", "fair", "phases", "cpt"])
+    ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco", "strategy.temperature=0.2", "strategy.momentum=0.9",
+     "data.augment.resized_crop=[0.3, 1.0]", "data.augment.crop_padding=0"],
+], ids=["distill", "sandwich", "ccfs", "fair", "phases", "cpt", "moco"])
 def test_the_example_config_trains_and_scores_archs_of_the_space(tmp_path, extra):
     cfg = load_config(CONFIG, TINY + ["eval.val_subset=null"] + extra)
     assert cfg["space"] == "plain_cnn"
@@ -186,3 +188,14 @@ def test_a_sampler_of_ones_own_is_named_and_configured_in_the_config():
     assert sampler.archs(0, 4, 2) == [space.sample(cfg["seed"], 0, 4, k) for k in range(2)]
     with pytest.raises(InputError, match=r"sampler\.evry: unknown key for sampler 'test_largest_every'"):
         load_config(CONFIG, ["sampler.name=test_largest_every", "sampler.evry=3"])
+
+
+def test_contrastive_pretraining_refuses_a_supernet_without_features(monkeypatch):
+    from paddle_supernet.models import SUPERNETS, build_supernet
+
+    monkeypatch.setitem(SUPERNETS._items, "plain_cnn", lambda model_cfg, num_classes: paddle.nn.Linear(2, num_classes))
+    cfg = load_config(CONFIG, ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco"])
+    with pytest.raises(InputError, match=r"model\.contrastive: contrastive pretraining needs the supernet's features"):
+        build_supernet(cfg, 4)
+    with pytest.raises(InputError, match=r"model\.contrastive: contrastive pretraining needs a plain supernet"):
+        load_config(None, ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco"])  # cvpr21_resnet20

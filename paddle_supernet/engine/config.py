@@ -302,9 +302,9 @@ def _check_contrastive(cfg: dict, file: str) -> None:
             isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in section.values()):
         raise InputError(f"must be {{dim: N, queue: N}} with positive integers, got {section!r}", file=file,
                          key="model.contrastive")
-    if cfg["space"] != "cvpr22_resnet48" or cfg["model"].get("few_shot"):
-        raise InputError("contrastive pretraining is offered for the plain cvpr22_resnet48 supernet", file=file,
-                         key="model.contrastive")
+    if cfg["space"] == "cvpr21_resnet20" or cfg["model"].get("few_shot"):  # other spaces: checked when built
+        raise InputError("contrastive pretraining needs a plain supernet with features(x) (cvpr22_resnet48, or a "
+                         "space of your own whose supernet has them)", file=file, key="model.contrastive")
 
 
 def _check_width_map(cfg: dict, file: str) -> None:
