@@ -199,3 +199,19 @@ def test_contrastive_pretraining_refuses_a_supernet_without_features(monkeypatch
         build_supernet(cfg, 4)
     with pytest.raises(InputError, match=r"model\.contrastive: contrastive pretraining needs a plain supernet"):
         load_config(None, ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco"])  # cvpr21_resnet20
+
+
+@pytest.mark.parametrize("backend", ["inference", "shared_inference"])
+def test_the_inference_backends_score_the_space_as_dygraph(tmp_path, backend):
+    cfg = load_config(CONFIG, TINY + ["schedule.epochs=1", "eval.val_subset=null"])
+    data = synthetic_data(n_val=24)
+    Trainer(cfg, tmp_path, data=data, quiet=True).fit()
+    ckpt = tmp_path / "checkpoint.pdparams"
+    dygraph = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss"], data=data)
+    fast = Evaluator.from_checkpoint(ckpt, ["eval.score=neg_loss", f"eval.backend={backend}", "eval.threads=1"], data=data)
+    space = get_space("plain_cnn")
+    codes = sorted({space.largest(), space.smallest(), *(space.sample(seed=s) for s in range(3))})
+    for code in codes:  # sorted, as the evaluator meets them: the shared program serves from the second arch on
+        assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
+    if backend == "shared_inference":
+        assert fast._runner.built == 1  # every plain_cnn arch has the same structure
