@@ -98,11 +98,14 @@ class PlainCNN(SearchSpace):
         return {f"c{i}": w for i, w in enumerate(self.decode(code).widths)}
 
     def layer_specs(self, code: str, **variant) -> list[LayerSpec]:
-        """The stand-alone network's layers, from which ``params`` and ``macs`` follow."""
+        """The stand-alone network's layers, from which ``params`` and ``macs`` follow. Their names
+        place them in the layer groups samplers weigh (``stem.*`` group 0, ``stages.<s>.*`` group
+        s + 1, as :meth:`SearchSpace.layer_group` reads them; CCFS sums parameters per group)."""
         hw, cin, layers = self.image_size, self.in_channels, []
-        for i, (width, stride) in enumerate(zip(self.decode(code).widths, STRIDES)):
+        for i, (width, stride, stage) in enumerate(zip(self.decode(code).widths, STRIDES, STAGES)):
             hw = (hw + 2 - 3) // stride + 1
-            layers += [LayerSpec("conv", f"convs.{i}", cin, width, 3, stride, hw), LayerSpec("bn", f"bns.{i}", width, width)]
+            name = "stem" if i == 0 else f"stages.{stage}.{i}"
+            layers += [LayerSpec("conv", f"{name}.conv", cin, width, 3, stride, hw), LayerSpec("bn", f"{name}.bn", width, width)]
             cin = width
         return layers + [LayerSpec("linear", "head", cin, self.num_classes)]
 
@@ -118,23 +121,20 @@ def _networks():
     from paddle_supernet.nn.linear import BranchedSuperLinear
 
     class StandalonePlainCNN(nn.Layer):
-        """The plain network of one arch."""
+        """The plain network of one arch. Each BN is defined right after its convolution: the
+        ``shared_inference`` backend folds a BatchNorm2D into the Conv2D defined just before it."""
 
         def __init__(self, code: str, num_classes: int, in_channels: int = 3):
             super().__init__()
-            widths, cins = PlainCNN().decode(code).widths, []
-            cin = in_channels
-            for w in widths:
-                cins.append(cin)
-                cin = w
-            self.convs = nn.LayerList([nn.Conv2D(c, w, 3, s, padding=1, bias_attr=False)
-                                       for c, w, s in zip(cins, widths, STRIDES)])
-            self.bns = nn.LayerList([nn.BatchNorm2D(w) for w in widths])
+            widths = PlainCNN().decode(code).widths
+            cins = (in_channels, *widths[:-1])
+            self.layers = nn.LayerList([nn.Sequential(nn.Conv2D(c, w, 3, s, padding=1, bias_attr=False), nn.BatchNorm2D(w))
+                                        for c, w, s in zip(cins, widths, STRIDES)])
             self.head = nn.Linear(widths[-1], num_classes)
 
         def forward(self, x):
-            for conv, bn in zip(self.convs, self.bns):
-                x = paddle.nn.functional.relu(bn(conv(x)))
+            for conv_bn in self.layers:
+                x = paddle.nn.functional.relu(conv_bn(x))
             return self.head(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
     class PlainCNNSupernet(nn.Layer):
@@ -180,13 +180,11 @@ def _networks():
             code = self._active_code if code is None else code
             net = StandalonePlainCNN(code, self.num_classes, self.in_channels)
             with paddle.no_grad():
-                for plain, sup in zip(net.convs, self.convs):
-                    out_c, in_c = plain.weight.shape[:2]
-                    plain.weight.set_value(sup.weight[:out_c, :in_c].numpy())
-                for plain, sup in zip(net.bns, self.bns):
-                    n = plain.weight.shape[0]
+                for (conv, bn), super_conv, super_bn in zip(net.layers, self.convs, self.bns):
+                    out_c, in_c = conv.weight.shape[:2]
+                    conv.weight.set_value(super_conv.weight[:out_c, :in_c].numpy())
                     for name in ("weight", "bias", "_mean", "_variance"):
-                        getattr(plain, name).set_value(getattr(sup, name)[:n].numpy())
+                        getattr(bn, name).set_value(getattr(super_bn, name)[:out_c].numpy())
                 net.head.weight.set_value(self.head.weight[: net.head.weight.shape[0]].numpy())
                 net.head.bias.set_value(self.head.bias.numpy())
             net.train() if self.training else net.eval()

@@ -42,6 +42,9 @@ def test_the_space_counts_what_its_stand_alone_network_holds():
             macs += 9 * cin * width * hw * hw
             cin = width
         assert space.macs(code) == macs + cin * 10
+        # every layer but the classifier in a group CCFS weighs: the stem, then one group per stage
+        groups = space.group_params(code)
+        assert len(groups) == 4 and min(groups) > 0 and sum(groups) == trainable - (cin * 10 + 10)
 
 
 def test_the_supernet_computes_what_its_exported_subnets_compute():
