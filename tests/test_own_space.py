@@ -218,3 +218,14 @@ def test_the_inference_backends_score_the_space_as_dygraph(tmp_path, backend):
         assert fast.score(code) == pytest.approx(dygraph.score(code), abs=1e-5)
     if backend == "shared_inference":
         assert fast._runner.built == 1  # every plain_cnn arch has the same structure
+
+
+def test_ccfs_refuses_a_space_whose_layers_are_in_no_group(monkeypatch):
+    from examples.plain_cnn import PlainCNN
+
+    from paddle_supernet.samplers import build_sampler
+    from paddle_supernet.spaces.base import LayerSpec
+
+    monkeypatch.setattr(PlainCNN, "layer_specs", lambda self, code, **variant: [LayerSpec("conv", "convs.0", 3, 4, 3)])
+    with pytest.raises(InputError, match=r"sampler\.name: space plain_cnn puts no layer in a group CCFS weighs"):
+        build_sampler({"name": "ccfs", "alphas": 1.0}, get_space("plain_cnn"), 0)

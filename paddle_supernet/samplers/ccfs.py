@@ -77,6 +77,9 @@ class CcfsSampler(Sampler):
                 isinstance(a, (int, float)) and not isinstance(a, bool) and a >= 0 for a in alphas):
             raise InputError(f"must be one number >= 0 or a list of {groups} (stem and {space.num_stages} stages) for "
                              f"space {space.name}, got {alphas!r}", key="sampler.alphas")
+        if measure == "params" and not any(space.group_params(space.largest(distribution), **self.variant)):
+            raise InputError(f"space {space.name} puts no layer in a group CCFS weighs (layer_specs names stem.* and "
+                             "stages.<s>.*), so every arch would score 0", key="sampler.name")
         self.pool_size, self.alphas, self.measure = pool, [float(a) for a in alphas], measure
         self.stage_weights = [float(w) for w in stage_weights] if stage_weights else None
         self.extra_every, self.ties = extra_uniform_every, ties
