@@ -229,3 +229,26 @@ def test_ccfs_refuses_a_space_whose_layers_are_in_no_group(monkeypatch):
     monkeypatch.setattr(PlainCNN, "layer_specs", lambda self, code, **variant: [LayerSpec("conv", "convs.0", 3, 4, 3)])
     with pytest.raises(InputError, match=r"sampler\.name: space plain_cnn puts no layer in a group CCFS weighs"):
         build_sampler({"name": "ccfs", "alphas": 1.0}, get_space("plain_cnn"), 0)
+
+
+def test_kd_takes_its_external_teacher_from_a_checkpoint_of_the_space(tmp_path):
+    data = synthetic_data()
+    Trainer(load_config(CONFIG, TINY + ["schedule.epochs=1"]), tmp_path / "teacher", data=data, quiet=True).fit()
+    weights = tmp_path / "teacher" / "checkpoint.pdparams"
+    cfg = load_config(CONFIG, TINY + ["schedule.epochs=1", "strategy.name=kd", "strategy.k=2",
+                                      f"strategy.teacher_weights={weights}"])
+    trainer = Trainer(cfg, tmp_path / "kd", data=data, quiet=True)
+    trainer.fit()
+    teacher = trainer.strategy.teacher.network  # the teacher's largest arch, exported from the checkpoint
+    with paddle.no_grad():
+        x = paddle.to_tensor(np.random.default_rng(0).normal(size=(2, 3, 8, 8)).astype("float32"))
+        from paddle_supernet.engine.checkpoint import load_checkpoint, restore_model
+        from paddle_supernet.models import build_supernet
+
+        state = load_checkpoint(weights)
+        supernet = build_supernet(state["meta"]["config"], state["meta"]["num_classes"])
+        restore_model(supernet, state, str(weights))
+        supernet.eval()
+        teacher.eval()
+        np.testing.assert_allclose(teacher(x).numpy(), supernet.export(get_space("plain_cnn").largest())(x).numpy(),
+                                   rtol=1e-5, atol=1e-6)
