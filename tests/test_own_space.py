@@ -73,7 +73,8 @@ PHASES = "sampler.phases=[{epochs: 1, width: [[8, 8], [16, 16], [32, 32]]}, {epo
     ["strategy.name=cpt", "strategy.candidates=3", "strategy.knn=2", "strategy.recent=4", "strategy.reset_every=3"],
     ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco", "strategy.temperature=0.2", "strategy.momentum=0.9",
      "data.augment.resized_crop=[0.3, 1.0]", "data.augment.crop_padding=0"],
-], ids=["distill", "sandwich", "ccfs", "fair", "phases", "cpt", "moco"])
+    ["strategy.name=uniform", "strategy.k=2", "model.few_shot={by: [c5], groups: [[[16]], [[32]]]}"],
+], ids=["distill", "sandwich", "ccfs", "fair", "phases", "cpt", "moco", "few_shot"])
 def test_the_example_config_trains_and_scores_archs_of_the_space(tmp_path, extra):
     cfg = load_config(CONFIG, TINY + ["eval.val_subset=null"] + extra)
     assert cfg["space"] == "plain_cnn"
