@@ -12,10 +12,13 @@ Example:
 """
 from __future__ import annotations
 
+import functools
+
 import paddle.nn.functional as F
 
 from paddle_supernet.errors import InputError
 from paddle_supernet.strategies import TrainingStrategy, register_strategy
+from paddle_supernet.strategies.base import ce_each
 
 
 def smoothed_cross_entropy(logits, labels, smoothing: float):
@@ -41,10 +44,5 @@ class SmoothedCE(TrainingStrategy):
     def step(self, model, images, labels, epoch: int, step: int) -> dict:
         codes = self.step_archs(epoch, step, self.k)
         scale = 1.0 / len(codes) if self.reduce == "mean" else 1.0
-        total = 0.0
-        for code in codes:
-            model.set_active(code)
-            loss = smoothed_cross_entropy(model(images), labels, self.smoothing)
-            (loss * scale).backward()
-            total += float(loss)
-        return {"loss/subnet_smoothed_ce": total / len(codes)}
+        loss = functools.partial(smoothed_cross_entropy, smoothing=self.smoothing)
+        return {"loss/subnet_smoothed_ce": ce_each(model, images, labels, codes, scale, loss)}

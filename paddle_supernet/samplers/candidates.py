@@ -45,7 +45,7 @@ def width_digits(code: str, skip_last_digit: bool = False) -> np.ndarray:
 
 def width_distance(a: str, b: str, skip_last_digit: bool = False) -> float:
     """Released CPT distance between two 2022 codes (see the module docstring)."""
-    return _digit_distance(width_digits(a, skip_last_digit), width_digits(b, skip_last_digit))
+    return float(np.abs(width_digits(a, skip_last_digit) - width_digits(b, skip_last_digit)).sum() / NORMALISER)
 
 
 def choice_indices(space, choices, code: str, distribution: str | None = None) -> np.ndarray:
@@ -59,10 +59,6 @@ def choice_indices(space, choices, code: str, distribution: str | None = None) -
     values = space.choice_values(code, distribution)
     return np.array([c.options.index(values[c.name]) if c.name in values else len(c.options) for c in choices],
                     dtype=np.int64)
-
-
-def _digit_distance(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).sum() / NORMALISER)
 
 
 class CandidateManager:
@@ -81,6 +77,7 @@ class CandidateManager:
                 raise InputError(f"constraint candidates measure distances between archs: {err.problem}",
                                  key="strategy.name") from None
         self._released = released
+        self._normaliser = NORMALISER if released else float(len(self._choices))
         for key, value, least in (("candidates", size, 2), ("recent", recent, 1), ("knn", knn, 1),
                                   ("reset_every", reset_every, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -109,9 +106,7 @@ class CandidateManager:
 
     def distance(self, a: str, b: str) -> float:
         """:func:`width_distance` of ``a`` and ``b`` (2022), the mean option-index distance otherwise."""
-        if self._released:
-            return _digit_distance(self._width(a), self._width(b))
-        return float(np.abs(self._width(a) - self._width(b)).sum() / len(self._choices))
+        return float(np.abs(self._width(a) - self._width(b)).sum() / self._normaliser)
 
     def diversity(self, code: str, others: list[str]) -> float:
         """Mean distance of ``code`` to its ``knn`` nearest of ``others``."""

@@ -29,12 +29,13 @@ def soft_cross_entropy(student_logits, teacher_logits, temperature: float = 1.0)
     return loss * (t * t) if t != 1.0 else loss
 
 
-def ce_each(model, images, labels, codes, scale: float) -> float:
-    """``scale`` x CE of each arch of ``codes`` back-propagated (gradients accumulate); the mean CE."""
+def ce_each(model, images, labels, codes, scale: float, loss_fn=cross_entropy) -> float:
+    """``scale`` x ``loss_fn(logits, labels)`` (default: CE) of each arch of ``codes`` back-propagated
+    (gradients accumulate); the mean loss."""
     total = 0.0
     for code in codes:
         model.set_active(code)
-        loss = cross_entropy(model(images), labels)
+        loss = loss_fn(model(images), labels)
         (loss * scale).backward()
         total += float(loss)
     return total / len(codes)
