@@ -25,7 +25,7 @@ STRATEGY_DEFAULTS: dict[str, dict] = {
             "reset_every": 500, "candidate_archs": None, "with_replacement": False, "skip_last_digit": False},
     # the 2022 winner's stage 1: MoCo v2 on the supernet (needs model.contrastive)
     "moco": {"temperature": 0.1, "momentum": 0.999, "query": "largest", "k": 1, "passes": 1, "swap_views": False,
-             "reduce": "sum"},
+             "reduce": "sum", "shuffle_bn": True, "bn_splits": 1},
     "uniform": {"k": 1, "reduce": "mean"},
     "fixed": {"arch": "largest"},
 }
@@ -48,6 +48,8 @@ SAMPLER_DEFAULTS: dict[str, dict] = {
              "extra_uniform_every": 0, "ties": "first"},
     # progressive shrinking: per-phase depth and width ranges (and lr), uniform within them
     "phases": {"phases": None, "restart_optimizer": True, "cosine_unit": "step", "archs": None},
+    # OFA large-to-small shrinking within one schedule: parts of the run ({fraction, depth, width})
+    "shrinking": {"stages": None},
 }
 
 #: named presets of a sampler: a name for a set of parameters

@@ -31,13 +31,15 @@ from .io.result_log import ResultLog
 from .io.shards import part_scores, shard_header, shard_keys, shard_part_path
 from .io.submission_record import finished_submission, write_record
 from .models import build_supernet
-from .nn.batchnorm import calibrate_bn
+from .nn.batchnorm import bn_statistics, calibrate_bn, momentum_calibrate_bn
 from .spaces import get_space
 
 SCORES = ("accuracy", "neg_loss")
 #: how the validation forward runs: dygraph; the exported subnet through Paddle Inference, one
 #: predictor per arch (inference) or one per network structure, weights fed (shared_inference)
 BACKENDS = ("dygraph", "inference", "shared_inference")
+#: how BN statistics are recalibrated per arch: exact average (default), or momentum updates (2022 runner-up)
+CALIBRATIONS = ("exact", "momentum")
 
 
 class Evaluator:
@@ -45,7 +47,7 @@ class Evaluator:
 
     def __init__(self, model, space, calib_batches: list, val_batches: list, score: str = "accuracy",
                  producer: dict | None = None, backend: str = "dygraph", threads: int = 0,
-                 calib_backend: str = "dygraph"):
+                 calib_backend: str = "dygraph", calibration: str = "exact"):
         """``producer``: what makes these scores (checkpoint, eval and data settings); recorded in
         the part file so that a resume with anything else is refused."""
         if score not in SCORES:
@@ -57,6 +59,11 @@ class Evaluator:
         self.producer = {"score": score, **(producer or {})}
         self.backend, self._runner, self._val_numpy = backend, None, None
         self.calib_backend = calib_backend
+        if calibration not in CALIBRATIONS:
+            raise InputError(f"unknown calibration {calibration!r}; choose one of {', '.join(CALIBRATIONS)}",
+                             key="eval.calibration")
+        # momentum: every arch starts from the trained statistics (see momentum_calibrate_bn)
+        self._momentum_start = bn_statistics(model) if calibration == "momentum" else None
         if backend == "inference":
             from .inference_path import InferenceRunner
 
@@ -91,13 +98,13 @@ class Evaluator:
                     "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
                                                              "subset_seed", "mean", "std", "resize")}}
         return cls(model, get_space(cfg["space"]), calib, val.eval_batches(ev["batch_size"]), ev["score"], producer,
-                   ev["backend"], ev["threads"], ev["calib_backend"])
+                   ev["backend"], ev["threads"], ev["calib_backend"], ev["calibration"])
 
     def score(self, code: str) -> float:
         """Calibrated score of one arch: accuracy, or minus the mean cross-entropy."""
         self.model.set_active(code)
         if self._runner is None:
-            calibrate_bn(self.model, self.calib_batches)
+            self._calibrate()
             accuracy, loss = accuracy_and_loss(self.model, self.val_batches)
         else:  # the subnet exported, calibrated and scored through Paddle Inference
             from .inference_path import accuracy_and_loss_from_logits, calibrate_with_predictor
@@ -106,14 +113,21 @@ class Evaluator:
                 self._val_numpy = [(x.numpy(), y.numpy()) for x, y in self.val_batches]
                 self._calib_numpy = [x.numpy() for x in self.calib_batches]
             self.model.eval()
-            if self.calib_backend == "inference" and not self._frozen_bn():
+            if self.calib_backend == "inference" and not self._frozen_bn() and self._momentum_start is None:
                 net = calibrate_with_predictor(self._runner, lambda: self.model.export(code), self._calib_numpy)
             else:
-                calibrate_bn(self.model, self.calib_batches)
+                self._calibrate()
                 net = self.model.export(code)
             logits = self._runner.logits(net, [x for x, _ in self._val_numpy])
             accuracy, loss = accuracy_and_loss_from_logits(logits, [y for _, y in self._val_numpy])
         return accuracy if self.score_name == "accuracy" else -loss
+
+    def _calibrate(self) -> None:
+        if self._momentum_start is not None:
+            momentum_calibrate_bn(self.model, self.calib_batches, self._momentum_start)
+        else:
+            calibrate_bn(self.model, self.calib_batches)
+        self.model.eval()
 
     def _frozen_bn(self) -> bool:
         """True when BN statistics are frozen (the released 2022 regime): nothing to calibrate."""

@@ -102,7 +102,8 @@ def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> padd
             if not (hasattr(query, "features") and hasattr(query, "feature_width")):
                 raise InputError(f"contrastive pretraining needs the supernet's features(x) and feature_width; "
                                  f"{type(query).__name__} ({cfg['space']}) has not both", key="model.contrastive")
-            return ContrastiveSupernet(query, key, contrastive["dim"], contrastive["queue"], seed)
+            return ContrastiveSupernet(query, key, contrastive["dim"], contrastive["queue"], seed,
+                                       contrastive.get("sync_neck", True))
 
         return _build(build_contrastive, seed)
     if not cfg["model"].get("few_shot"):

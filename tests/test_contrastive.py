@@ -100,3 +100,19 @@ def test_moco_needs_its_model_section():
         tiny_config(MOCO + ["model.contrastive={dim: 8}"])
     with pytest.raises(InputError, match="strategy.query: must be one of largest, sampled"):
         Trainer(tiny_config(MOCO + ["strategy.query=all"]), None, data=synthetic_data())
+
+
+def test_the_2021_supernet_trains_with_moco_and_its_features_feed_the_head(tmp_path):
+    cfg = tiny_config(["model.contrastive={dim: 8, queue: 32}", "strategy.name=moco", "strategy.bn_splits=2",
+                       "data.augment.resized_crop=[0.3, 1.0]", "data.augment.crop_padding=0", "schedule.epochs=1"])
+    trainer = Trainer(cfg, tmp_path, data=synthetic_data())
+    net = trainer.model.backbone
+    assert net.feature_width == 64
+    net.set_active(net.space.smallest())
+    x = paddle.to_tensor(np.random.default_rng(0).normal(size=(4, 3, 8, 8)).astype("float32"))
+    net.eval()
+    np.testing.assert_allclose(net(x).numpy(), net.head(net.features(x), option=None).numpy(), atol=1e-6)
+    assert net.features(x).shape == [4, int(net.space.decode(net.space.smallest()).fields[18])]
+    before = net.stem_conv.weight.numpy().copy()
+    trainer.fit()
+    assert not np.array_equal(before, trainer.model.backbone.stem_conv.weight.numpy())

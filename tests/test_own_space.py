@@ -202,7 +202,8 @@ def test_contrastive_pretraining_refuses_a_supernet_without_features(monkeypatch
     with pytest.raises(InputError, match=r"model\.contrastive: contrastive pretraining needs the supernet's features"):
         build_supernet(cfg, 4)
     with pytest.raises(InputError, match=r"model\.contrastive: contrastive pretraining needs a plain supernet"):
-        load_config(None, ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco"])  # cvpr21_resnet20
+        load_config(None, ["model.contrastive={dim: 8, queue: 40}", "strategy.name=moco", "space=cvpr22_resnet48",
+                           "model.few_shot={by: [d4], groups: [[[2]], rest]}"])
 
 
 @pytest.mark.parametrize("backend", ["inference", "shared_inference"])

@@ -151,9 +151,12 @@ def test_runner_up_recipes_follow_the_paper_and_the_released_code():
     root = Path(__file__).resolve().parents[1] / "configs" / "cvpr22" / "runner_up"
     v3, v2 = load_config(root / "aps_v3.yaml"), load_config(root / "aps_v2.yaml")
     phases = v3["sampler"]["phases"]
-    assert [p["epochs"] for p in phases] == [5, 10, 15, 5, 10, 25] and [p["lr"] for p in phases] == [0.001, 0.002, 0.004] * 2
+    # the paper's 0.001 / 0.002 / 0.004 x global batch / 256, as the team's scripts
+    assert [p["epochs"] for p in phases] == [5, 10, 15, 5, 10, 25] and [p["lr"] for p in phases] == [0.008, 0.016, 0.032] * 2
     assert phases[0]["depth"] == [[4, 5], [4, 5], [6, 8], [2, 5]] and phases[1]["depth"] == [[3, 5], [3, 5], [4, 8], [2, 5]]
     assert v2["sampler"]["phases"][0]["depth"][3] == [4, 5] and v2["sampler"]["phases"][1]["depth"][3] == [2, 5]
+    v1 = load_config(root / "aps_v1.yaml")["sampler"]["phases"]  # the paper's first APS (Table 1 baseline)
+    assert [p.get("depth") for p in v1[:3]] == [[[4, 5], [4, 5], [6, 8], [4, 5]], [[3, 5], [3, 5], [4, 8], [3, 5]], None]
     assert [p["width"] for p in phases[3:]] == [[[1, 3]] * 4, [[1, 3], [1, 3], [1, 5], [1, 5]], [[1, 3], [1, 3], [1, 5], [1, 7]]]
     assert (v3["strategy"]["name"], v3["strategy"]["k"], v3["data"]["batch_size"]) == ("uniform", 4, 2048)
     released = load_config(root / "aps_released.yaml")["sampler"]

@@ -74,7 +74,7 @@ def test_unknown_config_key_names_file_and_key(tmp_path):
     path.write_text("schedule: {epochs: 7}\n")
     child.write_text("_base_: c.yaml\nschedule: {warmup_steps: 3}\n")
     cfg = load_config(child)
-    assert cfg["schedule"] == {"epochs": 7, "warmup_steps": 3, "min_lr": 0.0}
+    assert cfg["schedule"] == {"epochs": 7, "warmup_steps": 3, "min_lr": 0.0, "cosine_unit": "step", "cosine_length": None}
 
 
 def _train_cmd(config, run_dir):

@@ -2,7 +2,7 @@
 """The 2022 papers' tables on the fmnist-r48 benchmark, in one command.
 
 Groups (each a section of benchmarks/fmnist-r48/cvpr22_tables.md, the others kept):
-``runner_up`` (the runner-up's Tables 1-3: OFA progressive shrinking, APS_v2, APS_v3,
+``runner_up`` (the runner-up's Tables 1-3: the first APS, APS_v2, APS_v3,
 +CPT, +SSE4, +SSE34, +SSE34-Dis), ``runner_up_released`` (its released pipeline),
 ``winner`` (the winner's Table 1, vanilla vs contrastive, and Table 2, the stage-2
 samplers) and ``winner_released``; the official baseline is a row of every group.
@@ -34,12 +34,12 @@ def _rows(family: str, run_dir: str, rows: list[tuple[str, str, str]]) -> list[T
 
 GROUPS = {
     "runner_up": _rows("runner_up", "runner_up_seed{seed}", [
-        ("OFA progressive shrinking (Table 1 baseline)", "chain_ps_ofa", "ps_ofa"),
-        ("APS_v2", "chain_aps_v2", "aps_v2"),
+        ("first APS (Table 1 baseline; our reading)", "chain_aps_v1", "aps_v1"),
+        ("APS_v2 (our reading)", "chain_aps_v2", "aps_v2"),
         ("APS_v3", "chain_aps_v3", "aps_v3"),
         ("APS_v3-CPT", "chain_aps_v3_cpt", "cpt"),
-        ("APS_v3-CPT-SSE4", "chain_aps_v3_cpt_sse4", "sse4"),
-        ("APS_v3-CPT-SSE34", "chain_aps_v3_cpt_sse34", "sse34"),
+        ("APS_v3-CPT-SSE4 (our reading)", "chain_aps_v3_cpt_sse4", "sse4"),
+        ("APS_v3-CPT-SSE34 (our reading)", "chain_aps_v3_cpt_sse34", "sse34"),
         ("APS_v3-CPT-SSE34-Dis", "chain_aps_v3_cpt_sse34_dis", "sse34_dis")]),
     "runner_up_released": _rows("runner_up", "runner_up_released_seed{seed}", [
         ("released APS", "chain_released", "aps_released"),
@@ -49,8 +49,9 @@ GROUPS = {
         ("vanilla (stage 2 alone, CCFS-F)", "chain_vanilla", "stage2_vanilla"),
         ("contrastive + CCFS-F", "chain_contrastive", "stage2_ccfs_f"),
         ("contrastive + FairNAS", "chain_fair", "stage2_fair"),
-        ("contrastive + OFA sandwich", "chain_sandwich", "stage2_sandwich"),
-        ("contrastive + CCFS-M", "chain_ccfs_m", "stage2_ccfs_m")]),
+        ("contrastive + OFA progressive shrinking (our reading)", "chain_ofa", "stage2_ofa"),
+        ("contrastive + CCFS-M", "chain_ccfs_m", "stage2_ccfs_m"),
+        ("contrastive + sandwich (extra row, not in the paper)", "chain_sandwich", "stage2_sandwich")]),
     "winner_released": _rows("winner", "winner_released_seed{seed}", [
         ("released MoCo stage 1 (scored as is)", "chain_released", "moco_released"),
         ("released stage 1 + stage 2", "chain_released", "stage2_released")]),

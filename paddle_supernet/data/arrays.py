@@ -34,11 +34,12 @@ class ImageArrays:
         return ImageArrays(self.images[indices], self.labels[indices], self.num_classes, self.mean, self.std)
 
     # ---- the data interface the loop and the evaluator use (shared with the streamed ImageNet) ----
-    def train_batches(self, batch_size: int, augment: dict, seed: int, shard: tuple = (0, 1), views: int = 1):
+    def train_batches(self, batch_size: int, augment: dict, seed: int, shard: tuple = (0, 1), views: int = 1,
+                      order: str = "shuffled"):
         """Augmented training batches addressed by (epoch, step) (:class:`~.batches.TrainBatches`)."""
         from .batches import Augment, TrainBatches
 
-        return TrainBatches(self, batch_size, Augment(**augment), seed, shard=shard, views=views)
+        return TrainBatches(self, batch_size, Augment(**augment), seed, shard=shard, views=views, order=order)
 
     def eval_batches(self, batch_size: int, with_labels: bool = True) -> list:
         """The whole set, unaugmented, as ready tensors (prepared once)."""

@@ -22,6 +22,21 @@ from ..rng import local_rng
 from .arrays import ImageArrays
 
 AUGMENT_STREAM, SHUFFLE_STREAM = 1, 2
+ORDERS = ("shuffled", "class_sorted")
+
+
+def epoch_order(seed: int, epoch: int, labels: np.ndarray, order: str = "shuffled") -> np.ndarray:
+    """The image indices of ``epoch`` in training order: a seeded permutation per epoch, or
+    ``class_sorted`` (by label, stable; the same every epoch, as an unshuffled class folder).
+
+    >>> epoch_order(0, 3, np.array([2, 0, 1, 0]), "class_sorted").tolist()
+    [1, 3, 2, 0]
+    """
+    if order == "class_sorted":
+        return np.argsort(np.asarray(labels), kind="stable")
+    if order != "shuffled":
+        raise InputError(f"must be one of {', '.join(ORDERS)}, got {order!r}", key="data.order")
+    return local_rng(seed, epoch, stream=SHUFFLE_STREAM).permutation(len(labels))
 
 
 @dataclass
@@ -91,7 +106,7 @@ class TrainBatches:
     """Shuffled, augmented training batches addressed by (epoch, step); the last partial batch is dropped."""
 
     def __init__(self, data: ImageArrays, batch_size: int, augment: Augment, seed: int, shard: tuple = (0, 1),
-                 views: int = 1):
+                 views: int = 1, order: str = "shuffled"):
         """``batch_size`` is the global batch; with ``shard=(rank, world)`` this process gets every
         world-th image of it (data-parallel training), augmented exactly as in a single process.
         ``views`` > 1: each image augmented that many times independently, the views concatenated
@@ -102,7 +117,7 @@ class TrainBatches:
             raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
         self.data, self.batch_size, self.augment, self.seed = data, batch_size, augment, seed
         self.rank, self.world = shard
-        self.views = views
+        self.views, self.order = views, order
         self._order_epoch, self._order = None, None
 
     @property
@@ -111,7 +126,7 @@ class TrainBatches:
 
     def indices(self, epoch: int, step: int) -> np.ndarray:
         if self._order_epoch != epoch:
-            self._order = local_rng(self.seed, epoch, stream=SHUFFLE_STREAM).permutation(len(self.data))
+            self._order = epoch_order(self.seed, epoch, self.data.labels, self.order)
             self._order_epoch = epoch
         return self._order[step * self.batch_size:(step + 1) * self.batch_size]
 

@@ -33,11 +33,12 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from ..rng import local_rng
+from .batches import epoch_order
 from .folders import list_classes, list_images
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-SHUFFLE_STREAM, AUGMENT_STREAM, CALIBRATION_STREAM = 2, 1, 3
+AUGMENT_STREAM, CALIBRATION_STREAM = 1, 3  # the shuffle stream is epoch_order's
 
 
 def random_resized_crop_box(rng: np.random.Generator, width: int, height: int, scale=(0.08, 1.0),
@@ -133,12 +134,13 @@ class StreamedTrainBatches:
     Consecutive requests stream from one loader; any other request (a resume) starts a new one there.
     """
 
-    def __init__(self, source: "ImageFolderStream", batch_size: int, seed: int, shard: tuple = (0, 1), views: int = 1):
+    def __init__(self, source: "ImageFolderStream", batch_size: int, seed: int, shard: tuple = (0, 1), views: int = 1,
+                 order: str = "shuffled"):
         if len(source) < batch_size:
             raise InputError(f"is {batch_size}, more than the {len(source)} training images", key="data.batch_size")
         if batch_size % shard[1]:
             raise InputError(f"global batch {batch_size} does not split evenly over {shard[1]} ranks", key="data.batch_size")
-        self.source, self.batch_size, self.seed, self.views = source, batch_size, seed, views
+        self.source, self.batch_size, self.seed, self.views, self.order = source, batch_size, seed, views, order
         self.rank, self.world = shard
         self._iter, self._next = None, None
         self._order_epoch, self._order_cache = None, None
@@ -149,7 +151,7 @@ class StreamedTrainBatches:
 
     def _order(self, epoch: int) -> np.ndarray:
         if self._order_epoch != epoch:
-            self._order_cache = local_rng(self.seed, epoch, stream=SHUFFLE_STREAM).permutation(len(self.source))
+            self._order_cache = epoch_order(self.seed, epoch, self.source.decode.labels, self.order)
             self._order_epoch = epoch
         return self._order_cache
 
@@ -213,9 +215,10 @@ class ImageFolderStream:
             yield images, labels.astype("int64").reshape([-1])
 
     # ---- the data interface the loop and the evaluator use ------------------------------------
-    def train_batches(self, batch_size: int, augment, seed: int, shard: tuple = (0, 1), views: int = 1) -> StreamedTrainBatches:
+    def train_batches(self, batch_size: int, augment, seed: int, shard: tuple = (0, 1), views: int = 1,
+                      order: str = "shuffled") -> StreamedTrainBatches:
         """Augmented training batches (``augment``, the 2021 in-memory options, does not apply here)."""
-        return StreamedTrainBatches(self, batch_size, seed, shard, views=views)
+        return StreamedTrainBatches(self, batch_size, seed, shard, views=views, order=order)
 
     def eval_batches(self, batch_size: int, with_labels: bool = True):
         """The whole split with the eval transform, streamed anew at every pass."""

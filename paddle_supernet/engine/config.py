@@ -59,11 +59,15 @@ DEFAULTS: dict = {
         "resize": None,              # imagenet: eval short side before the centre crop (null: image_size x 256/224)
         "crop_scale": [0.08, 1.0],   # imagenet: RandomResizedCrop area range
         "workers": 0,                # imagenet: DataLoader worker processes decoding JPEGs
+        "order": "shuffled",         # shuffled per epoch (seeded), or class_sorted (the same order every epoch, as the
+                                     # 2022 winner's released MoCo loaders: an unshuffled class-sorted folder)
         "augment": {"crop_padding": 4, "resized_crop": None, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
                     "probability": 0.5},
     },
     "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
-    "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0},
+    "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0,
+                 "cosine_unit": "step",       # the cosine moves per step, or per epoch (the released 2022 baseline)
+                 "cosine_length": None},      # its T_max in that unit (null: the run after the warm-up); periodic beyond
     "strategy": {"name": "distill"},  # further keys: see paddle_supernet.strategies
     "sampler": {"name": "uniform"},   # which archs a step trains; further keys: see paddle_supernet.samplers
     "checkpoint": {"every_steps": 200, "init_from": None,
@@ -80,6 +84,8 @@ DEFAULTS: dict = {
         "score": "accuracy",         # accuracy or neg_loss
         "calib_images": 512,         # fixed, cached BN calibration set (training images, not augmented)
         "calib_augment": False,      # calibrate on the training augmentation instead (drawn once, fixed)
+        "calibration": "exact",      # exact: reset, then the exact average over the calibration set; momentum:
+                                     # BN momentum updates from the trained statistics (the 2022 runner-up's scoring)
         "calib_batch_size": 128,
         "batch_size": 500,
         "val_subset": None,          # score on a seeded subset of the validation data
@@ -96,7 +102,9 @@ NAMED_SECTIONS = ("strategy", "sampler")
 #: keys added after runs were made, with their defaults: left out of the fingerprint at the default
 ADDED_LATER = {"sampler": {"name": "uniform"}, "custom_imports": [], "model.few_shot": None, "model.contrastive": None,
                "data.augment.resized_crop": None,
-               "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph"}
+               "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph",
+               "schedule.cosine_unit": "step", "schedule.cosine_length": None, "eval.calibration": "exact",
+               "data.order": "shuffled", "strategy.shuffle_bn": True, "strategy.bn_splits": 1}
 
 
 def without_added_later(cfg: dict) -> dict:
@@ -291,20 +299,22 @@ def copy_routing(cfg: dict):
 
 
 def _check_contrastive(cfg: dict, file: str) -> None:
-    """``model.contrastive``: {dim, queue} positive integers; needs a strategy that trains it (moco)."""
+    """``model.contrastive``: {dim, queue} positive integers (and optionally sync_neck: true / false);
+    needs a strategy that trains it (moco)."""
     section = cfg["model"].get("contrastive")
     if section is None:
         if cfg["strategy"]["name"] == "moco":
             raise InputError("the moco strategy needs model.contrastive: {dim: 128, queue: 40960}", file=file,
                              key="model.contrastive")
         return
-    if not isinstance(section, dict) or set(section) != {"dim", "queue"} or any(
-            isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in section.values()):
-        raise InputError(f"must be {{dim: N, queue: N}} with positive integers, got {section!r}", file=file,
-                         key="model.contrastive")
-    if cfg["space"] == "cvpr21_resnet20" or cfg["model"].get("few_shot"):  # other spaces: checked when built
-        raise InputError("contrastive pretraining needs a plain supernet with features(x) (cvpr22_resnet48, or a "
-                         "space of your own whose supernet has them)", file=file, key="model.contrastive")
+    if not isinstance(section, dict) or not {"dim", "queue"} <= set(section) <= {"dim", "queue", "sync_neck"} or any(
+            isinstance(section[k], bool) or not isinstance(section[k], int) or section[k] < 1 for k in ("dim", "queue")) \
+            or not isinstance(section.get("sync_neck", True), bool):
+        raise InputError(f"must be {{dim: N, queue: N}} with positive integers (optionally sync_neck: true or false), "
+                         f"got {section!r}", file=file, key="model.contrastive")
+    if cfg["model"].get("few_shot"):  # a space's supernet without features(x): refused when built
+        raise InputError("contrastive pretraining needs a plain supernet with features(x), not few-shot copies",
+                         file=file, key="model.contrastive")
 
 
 def _check_width_map(cfg: dict, file: str) -> None:

@@ -35,14 +35,49 @@ CHECKPOINT_NAME = "checkpoint.pdparams"
 def lr_at(step: int, total_steps: int, base_lr: float, warmup_steps: int, min_lr: float = 0.0) -> float:
     """Linear warm-up from ``base_lr / warmup_steps`` to ``base_lr``, then cosine down to ``min_lr``.
 
+    A warm-up longer than the run keeps its slope (``base_lr * (step + 1) / warmup_steps`` until the
+    run ends), as a released LinearWarmup stopped early did.
+
     >>> lr_at(0, 100, 0.1, 10), lr_at(9, 100, 0.1, 10), lr_at(100, 100, 0.1, 10)
     (0.01, 0.1, 0.0)
+    >>> lr_at(4, 5, 0.1, 25)  # the last step of a 5-step run planned with a 25-step warm-up
+    0.02
     """
-    warmup_steps = min(warmup_steps, total_steps)
     if step < warmup_steps:
         return base_lr * (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * min(1.0, progress)))
+    return cosine(min(1.0, progress), base_lr, min_lr)
+
+
+def cosine(position: float, base_lr: float, min_lr: float = 0.0) -> float:
+    """``min_lr + (base_lr - min_lr) (1 + cos(pi position)) / 2``; periodic beyond 1 (position 2 is base_lr
+    again), as Paddle's ``CosineAnnealingDecay`` stepped past its ``T_max``."""
+    return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * position))
+
+
+def released_lr_at(step: int, steps_per_epoch: int, base_lr: float, warmup_steps: int, unit: str, length: int,
+                   min_lr: float = 0.0) -> float:
+    """A Paddle ``LinearWarmup(CosineAnnealingDecay(base_lr, T_max=length))`` as the released 2022 code
+    stepped it (``schedule.cosine_length`` set): the warm-up per step, then the cosine per ``unit``.
+
+    ``unit: epoch`` (the official baseline's ``LRSchedulerM``, trap T9): the cosine moves at each epoch's
+    end, and once more at the end of the epoch in which the warm-up ended, so epoch ``e`` after the
+    warm-up runs at position ``(e - e_w) / length`` with ``e_w`` that epoch (or ``e / length`` without a
+    warm-up); with ``length`` the run's epochs it ends above ``min_lr``. ``unit: step`` (Paddle's
+    ``callbacks.LRScheduler`` default, the winner's stage 1, trap T8): position ``(step - warm-up) /
+    length``, cycling every ``2 length`` steps.
+
+    >>> round(released_lr_at(69 * 10, 10, 1.0, 50, "epoch", 70), 4)  # the baseline's last epoch: 1.25%
+    0.0125
+    >>> released_lr_at(20, 100, 1.0, 0, "step", 10)  # Cosine(T_max=10) by step: back at the top after 20
+    1.0
+    """
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if unit == "step":
+        return cosine((step - warmup_steps) / length, base_lr, min_lr)
+    moves = step // steps_per_epoch - ((warmup_steps - 1) // steps_per_epoch if warmup_steps else 0)
+    return cosine(moves / length, base_lr, min_lr)
 
 
 def build_optimizer(model, cfg: dict, group: int | None = None):
@@ -82,7 +117,8 @@ class Trainer:
                              "which data-parallel ranks would not agree on; run it in one process", key="strategy.look")
         self.batches = self.train_data.train_batches(cfg["data"]["batch_size"], cfg["data"]["augment"], cfg["seed"],
                                                      shard=self.parallel.shard,
-                                                     views=getattr(self.strategy, "views", 1))
+                                                     views=getattr(self.strategy, "views", 1),
+                                                     order=cfg["data"].get("order", "shuffled"))
         self.total_steps = cfg["schedule"]["epochs"] * self.batches.steps_per_epoch
         self.sampler.bind(self.batches.steps_per_epoch)
         self.optimizer = self._optimizer_for(0)
@@ -233,13 +269,19 @@ class Trainer:
         return self.checkpoint_path
 
     def lr_at_step(self, step: int) -> float:
-        """The learning rate of global ``step``: one warm-up + cosine over the run, or, with phases,
+        """The learning rate of global ``step``: one warm-up + cosine over the run (per step, or as the
+        released 2022 code stepped it with ``schedule.cosine_unit`` / ``cosine_length``), or, with phases,
         a cosine restarted at each phase from the phase's lr (per step, or constant within an epoch
         with ``cosine_unit: epoch``); the warm-up applies to the first phase only."""
         sched, base_lr, spe = self.cfg["schedule"], self.cfg["optimizer"]["lr"], self.batches.steps_per_epoch
         phase = self.sampler.phase_at(step // spe)
         if phase is None:
-            return lr_at(step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
+            unit, length = sched.get("cosine_unit", "step"), sched.get("cosine_length")
+            if unit == "step" and length is None:
+                return lr_at(step, self.total_steps, base_lr, sched["warmup_steps"], sched["min_lr"])
+            if length is None:  # per epoch over the epochs after the warm-up's
+                length = sched["epochs"] - (sched["warmup_steps"] - 1) // spe if sched["warmup_steps"] else sched["epochs"]
+            return released_lr_at(step, spe, base_lr, sched["warmup_steps"], unit, length, sched["min_lr"])
         phase_lr = phase.lr if phase.lr is not None else base_lr
         warmup = sched["warmup_steps"] if phase.index == 0 else 0
         if self.sampler.cosine_unit == "epoch" and step >= warmup:  # the cosine's position moves once an epoch

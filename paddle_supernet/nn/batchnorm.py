@@ -136,3 +136,45 @@ def calibrate_bn(model: paddle.nn.Layer, batches: Iterable) -> None:
             layer.end_calibration()
         if was_training:
             model.train()
+
+
+def _calibrated_layers(model: paddle.nn.Layer) -> list:
+    root = model.active_network() if hasattr(model, "active_network") else model
+    return [layer for layer in root.sublayers(include_self=True) if isinstance(layer, SuperBN2D) and not layer.frozen]
+
+
+def bn_statistics(model: paddle.nn.Layer) -> dict:
+    """A copy of the running statistics of every non-frozen :class:`SuperBN2D` of ``model`` (all copies and
+    encoders), keyed by layer name: where :func:`momentum_calibrate_bn` starts each arch from."""
+    return {name: (layer._mean.numpy().copy(), layer._variance.numpy().copy())
+            for name, layer in model.named_sublayers(include_self=True) if isinstance(layer, SuperBN2D)}
+
+
+def momentum_calibrate_bn(model: paddle.nn.Layer, batches: Iterable, start: dict) -> None:
+    """The 2022 runner-up's scoring calibration (trap T2): BN statistics reset to ``start`` (the trained
+    supernet's, from :func:`bn_statistics`), then training-mode forwards without gradient, each moving the
+    active slice towards the batch statistics with the layer's momentum (0.9: ``new = 0.9 old + 0.1 batch``).
+
+    The released code did not reset between archs, so each arch kept ~0.9^50 of the previous one's
+    statistics; starting every arch from the trained ones keeps that weight but makes a score independent
+    of which arch was scored before (resumable, shardable). Frozen layers are left alone.
+
+    Example:
+        >>> start = bn_statistics(model)                            # doctest: +SKIP
+        >>> model.set_active(code)                                  # doctest: +SKIP
+        >>> momentum_calibrate_bn(model, calib_batches, start)      # doctest: +SKIP
+    """
+    with paddle.no_grad():
+        for name, layer in model.named_sublayers(include_self=True):
+            if name in start and isinstance(layer, SuperBN2D) and not layer.frozen:
+                layer._mean.set_value(start[name][0])
+                layer._variance.set_value(start[name][1])
+    was_training = model.training
+    model.train()
+    try:
+        with paddle.no_grad():
+            for images in batches:
+                model(images)
+    finally:
+        if not was_training:
+            model.eval()

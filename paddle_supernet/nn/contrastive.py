@@ -21,6 +21,7 @@ import paddle
 import paddle.nn.functional as F
 from paddle import nn
 
+from ..errors import InputError
 from ..rng import local_rng
 
 QUEUE_STREAM = 21
@@ -47,7 +48,9 @@ class ContrastiveSupernet(nn.Layer):
     """See the module docstring."""
 
     def __init__(self, backbone: nn.Layer, key_backbone: nn.Layer, dim: int = 128, queue_size: int = 40960,
-                 seed: int = 0):
+                 seed: int = 0, sync_neck: bool = True):
+        """``sync_neck`` False: the key neck keeps its own initialisation instead of starting as a copy of
+        the query neck (the released code built the two encoders separately; the EMA then joins them)."""
         super().__init__()
         self.backbone, self.key_backbone = backbone, key_backbone
         width = backbone.feature_width
@@ -55,6 +58,7 @@ class ContrastiveSupernet(nn.Layer):
         queue = local_rng(seed, stream=QUEUE_STREAM).standard_normal((dim, queue_size)).astype("float32")
         self.register_buffer("queue", paddle.to_tensor(queue / np.linalg.norm(queue, axis=0, keepdims=True)))
         self.register_buffer("queue_ptr", paddle.zeros([1], dtype="int64"))
+        self.sync_neck = bool(sync_neck)
         self.sync_keys()
         for p in list(self.key_backbone.parameters()) + list(self.key_neck.parameters()):
             p.stop_gradient = True
@@ -82,9 +86,11 @@ class ContrastiveSupernet(nn.Layer):
         return [self.backbone, self.key_backbone]
 
     # ---- MoCo ------------------------------------------------------------------------------------
-    def _pairs(self):
+    def _pairs(self, with_neck: bool = True):
         """(key tensor, query tensor) of every float weight and BN statistic of backbone and neck."""
-        for key_side, query_side in ((self.key_backbone, self.backbone), (self.key_neck, self.neck)):
+        sides = ((self.key_backbone, self.backbone), (self.key_neck, self.neck)) if with_neck else \
+            ((self.key_backbone, self.backbone),)
+        for key_side, query_side in sides:
             query = query_side.state_dict()
             for name, tensor in key_side.state_dict().items():
                 if tensor.dtype in (paddle.float32, paddle.float64):
@@ -92,8 +98,8 @@ class ContrastiveSupernet(nn.Layer):
 
     @paddle.no_grad()
     def sync_keys(self) -> None:
-        """Key encoder := query encoder."""
-        for key, query in self._pairs():
+        """Key encoder := query encoder (the backbone only, unless ``sync_neck``)."""
+        for key, query in self._pairs(with_neck=self.sync_neck):
             key.set_value(query)
 
     @paddle.no_grad()
@@ -102,15 +108,25 @@ class ContrastiveSupernet(nn.Layer):
         for key, query in self._pairs():
             key.set_value(key * momentum + query * (1.0 - momentum))
 
-    def embed(self, images):
-        """L2-normalised query embeddings of the active arch."""
-        return F.normalize(self.neck(self.backbone.features(images)), axis=1)
+    def embed(self, images, bn_splits: int = 1):
+        """L2-normalised query embeddings of the active arch; ``bn_splits`` > 1: the batch goes through in
+        that many consecutive chunks, each with its own BN batch statistics (one GPU's share in MoCo)."""
+        return F.normalize(self.neck(_in_chunks(self.backbone.features, images, bn_splits)), axis=1)
 
     @paddle.no_grad()
-    def keys(self, images, code: str):
-        """L2-normalised key embeddings of arch ``code`` of the key encoder (no gradient)."""
+    def keys(self, images, code: str, bn_splits: int = 1, order=None):
+        """L2-normalised key embeddings of arch ``code`` of the key encoder (no gradient).
+
+        ``order`` (a permutation of the batch): the images go through shuffled, in ``bn_splits`` chunks, and
+        the keys come back in the images' order, so no key shares BN statistics with its query's chunk
+        (MoCo's shuffling BN, within one process)."""
         self.key_backbone.set_active(code)
-        return F.normalize(self.key_neck(self.key_backbone.features(images)), axis=1).detach()
+        if order is None:
+            return F.normalize(self.key_neck(_in_chunks(self.key_backbone.features, images, bn_splits)), axis=1)
+        order = paddle.to_tensor(np.asarray(order, dtype="int64"))
+        shuffled = _in_chunks(self.key_backbone.features, paddle.gather(images, order), bn_splits)
+        keys = F.normalize(self.key_neck(shuffled), axis=1)
+        return paddle.scatter(paddle.zeros_like(keys), order, keys)
 
     @paddle.no_grad()
     def enqueue(self, keys) -> None:
@@ -123,6 +139,17 @@ class ContrastiveSupernet(nn.Layer):
         queue[:, columns] = keys.numpy().T
         self.queue.set_value(queue)
         self.queue_ptr.set_value(np.array([(start + n) % size], dtype="int64"))
+
+
+def _in_chunks(forward, images, splits: int):
+    """``forward`` over ``splits`` consecutive chunks of the batch, concatenated (BN statistics per chunk)."""
+    if splits <= 1:
+        return forward(images)
+    n = images.shape[0]
+    if n % splits:
+        raise InputError(f"the batch of {n} images does not split into {splits} BN chunks of equal size",
+                         key="strategy.bn_splits")
+    return paddle.concat([forward(chunk) for chunk in paddle.split(images, splits)])
 
 
 def info_nce(query, key, queue, temperature: float):

@@ -166,11 +166,20 @@ class ResNet20Supernet(nn.Layer):
         self._active_code = code
 
     def forward(self, x):
+        return self.head(self.features(x), option=self._options[HEAD_FIELD])
+
+    def features(self, x):
+        """The active arch's pooled features before the classifier, ``[N, its last width]`` (MoCo's input)."""
         o, c = self._options, self._active
         x = self.relu(self.stem_bn(self.stem_conv(x, channel=c[0], option=o[0]), option=o[0]))
         for k, block in enumerate(self.blocks, start=1):
             x = block(x, o[2 * k - 1], c[2 * k - 1], o[2 * k], c[2 * k])
-        return self.head(paddle.flatten(self.pool(x), 1), option=o[HEAD_FIELD])
+        return paddle.flatten(self.pool(x), 1)
+
+    @property
+    def feature_width(self) -> int:
+        """Width of :meth:`features` for the largest arch."""
+        return int(self.built.max_of(HEAD_FIELD))
 
     def load_stage(self, state: dict, previous_branches, previous_teacher_weights: str = "shared") -> None:
         """Load a previous stage's weights (saved with ``previous_branches`` and

@@ -3,8 +3,9 @@
 ``uniform`` (K independent draws), ``sandwich`` (largest, smallest, uniform),
 ``fair`` (FairNAS strict fairness over cycles), ``list`` (an arch list in
 shuffled passes), ``ccfs`` (top K of P draws by a sampling factor; presets
-``ccfs_f``, ``ccfs_m``, ``ccfs_released``) and ``phases`` (progressive
-shrinking). A run's ``sampler`` section names one; its keys are the sampler's
+``ccfs_f``, ``ccfs_m``, ``ccfs_released``), ``phases`` (progressive shrinking
+as phases of epochs, each with its lr and optimizer) and ``shrinking`` (OFA's
+large-to-small shrinking within one schedule). A run's ``sampler`` section names one; its keys are the sampler's
 parameters (defaults in :mod:`paddle_supernet.catalog`).
 
 Example:
@@ -23,10 +24,12 @@ from .basic import ListSampler, SandwichSampler, ShuffledPasses, UniformSampler,
 from .ccfs import CcfsSampler
 from .fair import FairSampler
 from .phases import Phase, PhasesSampler
+from .shrinking import ShrinkingSampler
 
 SAMPLERS = Registry("sampler")
 for _name, _cls in (("uniform", UniformSampler), ("sandwich", SandwichSampler), ("fair", FairSampler),
-                    ("list", ListSampler), ("ccfs", CcfsSampler), ("phases", PhasesSampler)):
+                    ("list", ListSampler), ("ccfs", CcfsSampler), ("phases", PhasesSampler),
+                    ("shrinking", ShrinkingSampler)):
     SAMPLERS.register(_name)(_cls)
     _cls.name = _name
 
@@ -63,6 +66,8 @@ def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None =
     cls = SAMPLERS.get(name, key="sampler.name")
     if name == "phases":
         params.update(total_epochs=total_epochs, route=route)
+    elif name == "shrinking":
+        params.update(total_epochs=total_epochs)
     archs = params.get("archs")
     if archs is not None:
         if not isinstance(archs, str):
@@ -72,4 +77,4 @@ def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None =
 
 
 __all__ = ["SAMPLERS", "CcfsSampler", "FairSampler", "ListSampler", "Phase", "PhasesSampler", "Sampler",
-           "SandwichSampler", "ShuffledPasses", "UniformSampler", "build_sampler", "register_sampler"]
+           "SandwichSampler", "ShrinkingSampler", "ShuffledPasses", "UniformSampler", "build_sampler", "register_sampler"]

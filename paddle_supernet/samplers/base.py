@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..spaces.base import Choice
 
 #: ``stream`` of the local RNG each sampler draws from (never the strategies' own draws, stream 0)
-STREAMS = {"fair": 11, "ccfs": 12, "ccfs_extra": 13, "list": 14, "phases": 15, "candidates": 16}
+STREAMS = {"fair": 11, "ccfs": 12, "ccfs_extra": 13, "list": 14, "phases": 15, "candidates": 16, "shrinking": 17}
 
 
 class Sampler:

@@ -57,6 +57,36 @@ def _range(value, key: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
+def restrict_choices(space, choices, depth, width, key: str) -> tuple:
+    """``choices`` with the options of each stage's depth and width limited to ``[low, high]`` ranges
+    (one per stage, or None for no limit); an error names ``key`` for a range outside the space."""
+    stages = space.num_stages
+    ranges = {}
+    for kind, spec in (("depth", depth), ("width", width)):
+        if spec is None:
+            continue
+        if not isinstance(spec, list) or len(spec) != stages:
+            raise InputError(f"must list one [low, high] per stage ({stages}), got {spec!r}", key=f"{key}.{kind}")
+        for s, value in enumerate(spec):
+            ranges[(kind, s)] = _range(value, f"{key}.{kind}[{s}]")
+    kinds = {(c.kind, c.stage) for c in choices}
+    for (kind, s), (low, high) in ranges.items():
+        if (kind, s) not in kinds:
+            raise InputError(f"stage {s + 1} has no {kind} choice in space {space.name}", key=f"{key}.{kind}[{s}]")
+        options = sorted({o for c in choices if (c.kind, c.stage) == (kind, s) for o in c.options})
+        if low < options[0] or high > options[-1]:
+            raise InputError(f"[{low}, {high}] is outside the space: stage {s + 1} {kind} options are "
+                             f"{options[0]}..{options[-1]}", key=f"{key}.{kind}[{s}]")
+    out = []
+    for c in choices:
+        low, high = ranges.get((c.kind, c.stage), (c.options[0], c.options[-1]))
+        options = tuple(o for o in c.options if low <= o <= high)
+        if not options:
+            raise InputError(f"[{low}, {high}] holds no option of {c.name} ({c.options})", key=f"{key}.{c.kind}[{c.stage}]")
+        out.append(type(c)(c.name, c.kind, c.stage, options))
+    return tuple(out)
+
+
 class PhasesSampler(Sampler):
     """See the module docstring. ``route`` (set by the builder for a few-shot model) maps a code to its
     copy; ``archs``: a list of codes to draw from instead of the distribution."""
@@ -113,31 +143,7 @@ class PhasesSampler(Sampler):
         return first, last - first + 1
 
     def _restrict(self, choices, depth, width, key: str) -> tuple:
-        stages = self.space.num_stages
-        ranges = {}
-        for kind, spec in (("depth", depth), ("width", width)):
-            if spec is None:
-                continue
-            if not isinstance(spec, list) or len(spec) != stages:
-                raise InputError(f"must list one [low, high] per stage ({stages}), got {spec!r}", key=f"{key}.{kind}")
-            for s, value in enumerate(spec):
-                ranges[(kind, s)] = _range(value, f"{key}.{kind}[{s}]")
-        kinds = {(c.kind, c.stage) for c in choices}
-        for (kind, s), (low, high) in ranges.items():
-            if (kind, s) not in kinds:
-                raise InputError(f"stage {s + 1} has no {kind} choice in space {self.space.name}", key=f"{key}.{kind}[{s}]")
-            options = sorted({o for c in choices if (c.kind, c.stage) == (kind, s) for o in c.options})
-            if low < options[0] or high > options[-1]:
-                raise InputError(f"[{low}, {high}] is outside the space: stage {s + 1} {kind} options are "
-                                 f"{options[0]}..{options[-1]}", key=f"{key}.{kind}[{s}]")
-        out = []
-        for c in choices:
-            low, high = ranges.get((c.kind, c.stage), (c.options[0], c.options[-1]))
-            options = tuple(o for o in c.options if low <= o <= high)
-            if not options:
-                raise InputError(f"[{low}, {high}] holds no option of {c.name} ({c.options})", key=f"{key}.{c.kind}[{c.stage}]")
-            out.append(type(c)(c.name, c.kind, c.stage, options))
-        return tuple(out)
+        return restrict_choices(self.space, choices, depth, width, key)
 
     def phase_at(self, epoch: int) -> Phase:
         for phase in self.phases:
