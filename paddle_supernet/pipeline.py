@@ -118,6 +118,10 @@ def load_chain(path: str | Path) -> dict:
     if not is_chain(chain) or set(chain) - {"name", "stages", "evaluate"}:
         raise InputError("a chain is a mapping with 'name', 'stages' (a list of {name, config}) and optional 'evaluate'",
                          file=str(path))
+    from .engine.schema import folder_name_problem
+
+    if "name" in chain and folder_name_problem(chain["name"]):
+        raise InputError(f"{folder_name_problem(chain['name'])}, got {chain['name']!r}", file=str(path), key="name")
     names = []
     for i, stage in enumerate(chain["stages"]):
         if not isinstance(stage, dict) or not {"name", "config"} <= set(stage) <= {"name", "config", "run_dir",
@@ -130,12 +134,19 @@ def load_chain(path: str | Path) -> dict:
         for flag, default in STAGE_FLAGS.items():
             if not isinstance(stage.setdefault(flag, default), bool):
                 raise InputError("must be true or false", file=str(path), key=f"stages[{i}].{flag}")
+        if folder_name_problem(stage["name"]):
+            raise InputError(f"{folder_name_problem(stage['name'])}, got {stage['name']!r}", file=str(path),
+                             key=f"stages[{i}].name")
+        if stage["name"] in names:
+            raise InputError(f"stage name {stage['name']!r} is used twice (stage {names.index(stage['name']) + 1} and "
+                             f"stage {i + 1}); each stage needs its own folder name", file=str(path),
+                             key=f"stages[{i}].name")
         stage["config"] = str(path.parent / stage["config"])
         names.append(stage["name"])
-    unknown = set(chain.get("evaluate") or []) - set(names)
-    if unknown or len(set(names)) != len(names):
-        raise InputError(f"stage names must be unique and 'evaluate' must name stages (unknown: {sorted(unknown)})",
-                         file=str(path), key="evaluate")
+    unknown = [name for name in chain.get("evaluate") or [] if name not in names]
+    if unknown:
+        raise InputError(f"names no stage of this chain: {unknown} (its stages: {names})", file=str(path),
+                         key="evaluate")
     chain.setdefault("name", path.stem)
     chain["evaluate"] = list(chain.get("evaluate") or [])
     return chain

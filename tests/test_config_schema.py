@@ -21,6 +21,11 @@ from paddle_supernet.errors import InputError
     ("model.shortcut=sometimes", "model.shortcut: must be one of projection, official"),
     ("data.crop_scale=[0.9, 0.1]", "data.crop_scale: must be \\[low, high\\] with low <= high"),
     ("log.visualdl=maybe", "log.visualdl: must be true or false, got 'maybe'"),
+    ("optimizer.lr=.inf", "optimizer.lr: must be a number > 0, got inf"),
+    ("optimizer.weight_decay=-.inf", r"optimizer.weight_decay: must be a number >= 0, got -inf"),
+    ("name=../../x", r"name: must be a single folder name .*, got '../../x'"),
+    ("name=/abs", r"name: must be a single folder name .*, got '/abs'"),
+    ("name=.", r"name: must be a single folder name .*, got '.'"),
 ])
 def test_bad_values_are_refused_naming_the_key(override, message):
     with pytest.raises(InputError, match=message):

@@ -93,8 +93,16 @@ def test_chain_runs_stages_from_each_other_and_skips_finished_ones(tmp_path, cap
 
 def test_bad_chain_file(tmp_path):
     (tmp_path / "c.yaml").write_text("name: x\nstages:\n  - {name: a, config: a.yaml}\nevaluate: [b]\n")
-    with pytest.raises(InputError, match=r"c.yaml: evaluate: .*unknown: \['b'\]"):
+    with pytest.raises(InputError, match=r"c.yaml: evaluate: names no stage of this chain: \['b'\] \(its stages: \['a'\]\)"):
         load_chain(tmp_path / "c.yaml")
+    (tmp_path / "c.yaml").write_text("name: x\nstages:\n  - {name: a, config: a.yaml}\n  - {name: a, config: b.yaml}\n")
+    with pytest.raises(InputError, match=r"stages\[1\].name: stage name 'a' is used twice \(stage 1 and stage 2\)"):
+        load_chain(tmp_path / "c.yaml")
+    for bad, key in (("name: ../up\n", "name"), ("stages:\n  - {name: /abs, config: a.yaml}\n", r"stages\[0\].name")):
+        text = bad if bad.startswith("stages") else bad + "stages:\n  - {name: a, config: a.yaml}\n"
+        (tmp_path / "c.yaml").write_text(text)
+        with pytest.raises(InputError, match=key + r": must be a single folder name"):
+            load_chain(tmp_path / "c.yaml")
 
 
 def test_chain_stages_train_with_distinct_derived_seeds(tmp_path):

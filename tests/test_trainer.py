@@ -138,3 +138,20 @@ def test_a_config_saved_before_keys_existed_reads_them_at_their_defaults():
     assert (merged["eval"]["backend"], merged["eval"]["threads"], merged["eval"]["calib_backend"]) == ("dygraph", 0, "dygraph")
     assert merged["sampler"]["name"] == "uniform" and merged["eval"]["batch_size"] == 7
     assert "backend" not in old["eval"]  # the saved config itself is left as it was
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    from paddle_supernet.engine.checkpoint import load_checkpoint
+
+    data = synthetic_data()
+    trainer = Trainer(tiny_config(["strategy={name: uniform, k: 1}"]), tmp_path, data=data)
+    trainer.fit(stop_after=3)  # checkpoint every 3 steps: step 3 saved
+    saved = (tmp_path / "checkpoint.pdparams").read_bytes()
+    resumed = Trainer(tiny_config(["strategy={name: uniform, k: 1}"]), tmp_path, data=data)
+    original = resumed.strategy.step
+    resumed.strategy.step = lambda *a: {**original(*a), "loss/ce": float("nan")}
+    with pytest.raises(InputError, match=r"optimizer.lr: training diverged at step 4 \(epoch 1\): loss/ce is nan; stopped "
+                                         r"there \(.*checkpoint.pdparams keeps step 3, the last good state\)"):
+        resumed.fit()
+    assert (tmp_path / "checkpoint.pdparams").read_bytes() == saved
+    assert load_checkpoint(tmp_path / "checkpoint.pdparams")["meta"]["step"] == 3

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install.sh --data
-exec "${PYTHON:-python3}" -m pytest -q tests "$@"
+source tools/python.sh
+choose_python
+exec "$PYTHON" -m pytest -q tests "$@"

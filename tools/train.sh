@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install.sh --data
+source tools/python.sh
+choose_python
 config=${1:-configs/quickstart_fmnist_r20.yaml}
 [ $# -gt 0 ] && shift
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-exec python3 -m paddle_supernet run --config "$config" "$@"
+exec "$PYTHON" -m paddle_supernet run --config "$config" "$@"

@@ -39,8 +39,8 @@ class Number:
     above: float | None = None  # exclusive lower bound
 
     def problem(self, v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-            return f"must be a number{self._describe()}"
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            return f"must be a number{self._describe()}"  # NaN and infinities are no numbers here
         if (self.low is not None and v < self.low) or (self.high is not None and v > self.high) or \
                 (self.above is not None and v <= self.above):
             return f"must be a number{self._describe()}"
@@ -74,6 +74,25 @@ class Text:
     def problem(self, v):
         return None if isinstance(v, str) and v or (v is None and self.nullable) else \
             f"must be a non-empty string{' or null' if self.nullable else ''}"
+
+
+@dataclass(frozen=True)
+class FolderName:
+    """One plain path component: a run or stage folder name that stays inside its parent folder."""
+
+    def problem(self, v):
+        return folder_name_problem(v)
+
+
+def folder_name_problem(v) -> str | None:
+    """Why ``v`` is not a single plain folder name (``name``, chain and stage names), or None.
+
+    >>> folder_name_problem("stage1") is None, folder_name_problem("../x") is None
+    (True, False)
+    """
+    if not isinstance(v, str) or not v.strip() or v in (".", "..") or any(c in v for c in "/\\\0"):
+        return "must be a single folder name (not empty, '.' or '..', and without '/' or '\\')"
+    return None
 
 
 @dataclass(frozen=True)
@@ -113,7 +132,7 @@ def _range(low, high) -> str:
 
 POSITIVE = Integer(low=1)
 SCHEMA = {
-    "name": Text(),
+    "name": FolderName(),
     "seed": Integer(low=0),
     "custom_imports": ModuleNames(),
     "model.shortcut": Choice(("projection", "official")),

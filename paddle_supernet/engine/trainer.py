@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import paddle
@@ -125,9 +126,17 @@ class Trainer:
         self.fingerprint = training_fingerprint(cfg)
         self.step = 0
         self.finished = False
+        self._seconds_before, self._clock = 0.0, None  # training wall time of earlier runs; start of this one
+        self.last_saved = 0  # the step of the last checkpoint written or resumed
+
+    def train_seconds(self) -> float:
+        """Wall time spent training this run so far, over every resume (recorded in the checkpoint)."""
+        running = time.perf_counter() - self._clock if self._clock is not None else 0.0
+        return round(self._seconds_before + running, 2)
 
     def meta(self) -> dict:
         return {"config": self.cfg, "fingerprint": self.fingerprint, "space": self.cfg["space"],
+                "train_seconds": self.train_seconds(),
                 "num_classes": self.train_data.num_classes, "step": self.step, "total_steps": self.total_steps,
                 "finished": self.finished, "strategy_state": self.strategy.state_dict(),
                 "data_parallel": {"ranks": self.parallel.world, "global_batch": self.cfg["data"]["batch_size"],
@@ -147,6 +156,8 @@ class Trainer:
             self.optimizer.set_state_dict(state["optimizer"])
             self.strategy.load_state_dict(meta.get("strategy_state") or {})
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
+            self._seconds_before = float(meta.get("train_seconds", 0.0))
+            self.last_saved = self.step
             print(f"[train] resumed from {self.checkpoint_path} at step {self.step}/{self.total_steps}", flush=True)
             return
         pretrained = self.cfg["model"].get("pretrained")
@@ -203,6 +214,7 @@ class Trainer:
     def save(self) -> None:
         if self.checkpoint_path is not None and self.parallel.is_main:
             save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.meta())
+        self.last_saved = self.step
 
     def fit(self, stop_after: int | None = None) -> Path | None:
         """Train to the end (or until ``stop_after`` steps are done, for tests); returns the checkpoint path."""
@@ -221,6 +233,7 @@ class Trainer:
                 self._export_full()
             return self.checkpoint_path
         log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
+        self._clock = time.perf_counter()
         main = self.parallel.is_main
         scalars_log = ScalarLog(self.run_dir / "vdl" if self.run_dir else "",
                                 enabled=log_cfg["visualdl"] and self.run_dir is not None and main)
@@ -237,6 +250,7 @@ class Trainer:
                 self.optimizer.set_lr(lr)
                 with self.parallel.accumulate() as model:
                     scalars = self.strategy.step(model, images, labels, epoch, step_in_epoch)
+                self._check_finite(scalars, epoch)
                 self.parallel.sync_gradients()
                 with paddle.utils.unique_name.guard():  # accumulators (created at the first step) get
                     self.optimizer.step()               # the same names in every process: resumable
@@ -267,6 +281,16 @@ class Trainer:
             self.model.set_active(self.space.largest())
         self._export_full()
         return self.checkpoint_path
+
+    def _check_finite(self, scalars: dict, epoch: int) -> None:
+        """Stop at the first non-finite loss, before the optimizer step, so the last checkpoint stays good."""
+        bad = {name: value for name, value in scalars.items() if name.startswith("loss") and not math.isfinite(value)}
+        if bad:
+            name, value = next(iter(bad.items()))
+            kept = (f"{self.checkpoint_path} keeps step {self.last_saved}, the last good state"
+                    if self.checkpoint_path is not None and self.last_saved else "nothing was saved")
+            raise InputError(f"training diverged at step {self.step + 1} (epoch {epoch + 1}): {name} is {value}; stopped "
+                             f"there ({kept}); lower optimizer.lr or check the data", key="optimizer.lr")
 
     def lr_at_step(self, step: int) -> float:
         """The learning rate of global ``step``: one warm-up + cosine over the run (per step, or as the

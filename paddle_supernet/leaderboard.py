@@ -1,0 +1,190 @@
+"""Every method on one benchmark, on equal terms: run its rows for several seeds, then one table.
+
+A row is a config (trained and scored with ``paddle-supernet run``) or a chain (``paddle-supernet
+chain``, scored at its last stage), run once per seed under ``run_root/<row>_seed<S>``; both
+resume and skip what is finished (a submission whose record matches is not rescored), so the
+command can be killed and run again. Jobs run in ``workers`` single-threaded processes.
+
+The table (:func:`leaderboard_markdown`) gives each row's seed mean of Kendall, Pearson, Pearson
+beyond size, Kendall over the middle half of the MACs range and top-10% overlap against the
+ground truth, its training wall time, and its difference from a reference row on Kendall and on
+Pearson beyond size with a 95% paired bootstrap interval over archs (pooled over seeds:
+:mod:`paddle_supernet.bootstrap`), saying whether the benchmark separates the two; the params
+and MACs proxies and the seed-to-seed ceiling are rows too.
+
+Example:
+    >>> rows = [LeaderRow("spos", "SPOS", "configs/fmnist_r20/spos.yaml")]        # doctest: +SKIP
+    >>> run_rows(rows, [0, 1, 2], Path("runs/lb"), Path("."), workers=2)             # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from .bootstrap import METRICS, paired_difference
+from .engine.checkpoint import load_checkpoint
+from .errors import InputError
+from .io.challenge_json import read_arch_file
+from .metrics import ranking_metrics
+from .noise import seed_noise
+from .proxies import proxy_submission
+from .report import band_keys, beyond_size, space_for
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    """``name`` (its run folder), ``label`` (its table line), ``config`` (a run config, or a chain YAML whose
+    file name starts with ``chain``) and ``note`` (e.g. "our reading of the paper")."""
+
+    name: str
+    label: str
+    config: str
+    note: str = ""
+
+    @property
+    def is_chain(self) -> bool:
+        return Path(self.config).name.startswith("chain")
+
+    def run_dir(self, run_root: Path, seed: int) -> Path:
+        return run_root / f"{self.name}_seed{seed}"
+
+    def stages(self, repo: Path) -> list[str]:
+        """The stage folders of a chain (every one, shared ones included), or [""] for a run config."""
+        if not self.is_chain:
+            return [""]
+        import yaml
+
+        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
+        return [stage["name"] for stage in chain["stages"]]
+
+    def last_stage_dir(self, run_root: Path, seed: int, repo: Path) -> Path:
+        if not self.is_chain:
+            return self.run_dir(run_root, seed)
+        import yaml
+
+        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
+        return self.run_dir(run_root, seed) / chain["evaluate"][-1]
+
+    def stage_dirs(self, run_root: Path, seed: int, repo: Path) -> list[Path]:
+        """Where each stage's checkpoint is (a stage with its own ``run_dir`` there)."""
+        if not self.is_chain:
+            return [self.run_dir(run_root, seed)]
+        import yaml
+
+        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
+        return [repo / stage["run_dir"] if stage.get("run_dir") else self.run_dir(run_root, seed) / stage["name"]
+                for stage in chain["stages"]]
+
+    def submission(self, run_root: Path, seed: int, repo: Path) -> Path:
+        return self.last_stage_dir(run_root, seed, repo) / "submission.json"
+
+    def command(self, run_root: Path, seed: int, python: str = sys.executable) -> list[str]:
+        if self.is_chain:
+            return [python, "-m", "paddle_supernet", "chain", "--chain", self.config, "--set", f"seed={seed}",
+                    "--run-root", str(self.run_dir(run_root, seed))]
+        return [python, "-m", "paddle_supernet", "run", "--config", self.config, "--set", f"seed={seed}",
+                "--run-dir", str(self.run_dir(run_root, seed))]
+
+
+def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path, workers: int = 2,
+             extra_args: list[str] | None = None) -> list[tuple[str, int, int]]:
+    """Run every (row, seed) not finished yet in ``workers`` single-threaded, niced processes, seed-major
+    (every row's first seed before any second seed, so a partial run already fills the table);
+    returns ``(row, seed, exit code)`` of the jobs run. Logs: ``run_root/<row>_seed<S>.log``."""
+    run_root.mkdir(parents=True, exist_ok=True)
+    jobs = [(row, seed) for seed, row in itertools.product(seeds, rows)
+            if not row.submission(run_root, seed, repo).exists()]
+
+    def run(job):
+        row, seed = job
+        with open(run_root / f"{row.name}_seed{seed}.log", "a") as log:
+            code = subprocess.call(["nice", "-n", "10", *row.command(run_root, seed), *(extra_args or [])], cwd=repo,
+                                   stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        print(f"[leaderboard] {row.name} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
+        return row.name, seed, code
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, jobs))
+
+
+def train_seconds(row: LeaderRow, run_root: Path, seed: int, repo: Path) -> float | None:
+    """Training wall time of a finished row and seed: the sum over its stages (checkpoint meta)."""
+    total = 0.0
+    for folder in row.stage_dirs(run_root, seed, repo):
+        path = folder / "checkpoint.pdparams"
+        if not path.exists():
+            return None
+        seconds = load_checkpoint(path)["meta"].get("train_seconds")
+        if seconds is None:
+            return None
+        total += float(seconds)
+    return total
+
+
+def _scores(submission: Mapping, keys: list[str]) -> np.ndarray:
+    return np.array([float(submission[key].acc) for key in keys])
+
+
+def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str], space_name: str,
+                         num_classes: int, reference: str, seconds: Mapping[str, list[float]] | None = None,
+                         notes: Mapping[str, str] | None = None, resamples: int = 2000,
+                         variant: Mapping | None = None) -> str:
+    """The table: ``rows`` maps a label to its seeds' submission files; ``reference`` is the label every
+    row is compared with (its differences' 95% paired bootstrap intervals over archs)."""
+    variant = dict(variant or {})
+    space = space_for(space_name, num_classes)
+    gt = read_arch_file(gt_path, space)
+    keys = list(gt)
+    truth = _scores(gt, keys)
+    covariates = np.log([[space.params(gt[k].arch, **variant), space.macs(gt[k].arch, **variant)] for k in keys])
+    middle = set(band_keys(gt, space, 0.25, 0.75, variant=variant))
+    mid_idx = np.array([i for i, k in enumerate(keys) if k in middle])
+    runs = {label: np.stack([_scores(read_arch_file(p, space), keys) for p in paths]) for label, paths in rows.items()}
+    for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
+        runs[label] = _scores(proxy_submission(space, gt, proxy, **variant), keys)[None]
+    if reference not in runs:
+        raise InputError(f"the reference row {reference!r} has no finished submission yet")
+    seeds = [_scores(read_arch_file(p, space), keys) for p in seed_paths]
+    noise = seed_noise(*seeds) if len(seeds) >= 2 else None
+
+    def metrics(scores: np.ndarray) -> dict:
+        sub = {k: type(gt[k])(gt[k].arch, float(v)) for k, v in zip(keys, scores)}
+        m = ranking_metrics(sub, gt)
+        mid = ranking_metrics({k: sub[k] for k in middle}, {k: gt[k] for k in middle})
+        return {"kendall": m["kendall"], "pearson": m["pearson"], "beyond": beyond_size(sub, gt, space, variant),
+                "mid": mid["kendall"], "top10": m["top10_overlap"]}
+
+    header = ("| row | seeds | Kendall | Pearson | Pearson beyond size | Kendall, middle half | top-10% overlap | "
+              f"train min | Kendall - {reference} [95%] | beyond size - {reference} [95%] | separated |")
+    lines = [header, "|" + "---|" * 11]
+    for label, scores in runs.items():
+        per_seed = [metrics(s) for s in scores]
+        mean = {m: float(np.mean([p[m] for p in per_seed])) for m in per_seed[0]}
+        spread = {m: float(np.ptp([p[m] for p in per_seed]) / 2) for m in per_seed[0]}
+        cells = [f"{mean[m]:.3f}" + (f" ± {spread[m]:.3f}" if len(per_seed) > 1 else "")
+                 for m in ("kendall", "pearson", "beyond", "mid", "top10")]
+        secs = (seconds or {}).get(label)
+        minutes = f"{np.mean(secs) / 60:.1f}" if secs else "-"
+        if label == reference:
+            diffs, separated = ["(reference)", "(reference)"], "-"
+        else:
+            d = [paired_difference(scores, runs[reference], truth, METRICS[m], covariates, resamples=resamples)
+                 for m in ("kendall", "beyond_size")]
+            diffs = [str(x) for x in d]
+            separated = ", ".join(f"{name} {'better' if x.low > 0 else 'worse'}" for name, x in
+                                  zip(("Kendall", "beyond size"), d) if x.separated) or "no"
+        name = label + (f" ({notes[label]})" if notes and notes.get(label) else "")
+        lines.append(f"| {name} | {len(scores) if label in rows else '-'} | " + " | ".join(cells)
+                     + f" | {minutes} | {diffs[0]} | {diffs[1]} | {separated} |")
+    if noise is not None:
+        lines.append(f"| seed-to-seed ceiling (mean over {len(seeds) * (len(seeds) - 1) // 2} pairs of ground-truth "
+                     f"seeds) | - | {noise['kendall']:.3f} | {noise['pearson']:.3f} | - | - | - | - | - | - | - |")
+    return "\n".join(lines)

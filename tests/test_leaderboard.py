@@ -1,0 +1,67 @@
+"""The leaderboard tool: rows resume after a kill without retraining or rescoring what is finished; the table."""
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows, train_seconds
+from paddle_supernet.spaces import get_space
+
+REPO = Path(__file__).resolve().parents[1]
+SPACE = get_space("cvpr21_resnet20")
+pytestmark = pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
+                                reason="needs Debian's dataset-fashion-mnist (bash tools/install.sh --data)")
+
+
+def _tiny_rows(tmp: Path) -> list[LeaderRow]:
+    archs = {f"arch{i + 1}": ArchEntry(SPACE.sample(0, 0, i, 0), 0.0) for i in range(8)}
+    write_arch_file(tmp / "archs.json", archs)
+    base = ("space: cvpr21_resnet20\ndata: {name: fashion_mnist, image_size: 8, train_subset: 256, batch_size: 128,\n"
+            "  augment: {crop_padding: 0, flip: true, brightness: 0.0, contrast: 0.0, rotation: 0.0}}\n"
+            "schedule: {epochs: 1, warmup_steps: 0}\nlog: {visualdl: false}\n"
+            f"eval: {{archs: {tmp / 'archs.json'}, calib_images: 64, batch_size: 500, val_subset: 200}}\n")
+    (tmp / "spos.yaml").write_text(base + "strategy: {name: uniform, k: 1}\n")
+    (tmp / "pre.yaml").write_text(base + "strategy: {name: fixed}\n")
+    (tmp / "chain_two.yaml").write_text("name: two\nstages:\n  - {name: pre, config: pre.yaml}\n"
+                                        "  - {name: spos, config: spos.yaml}\nevaluate: [spos]\n")
+    return [LeaderRow("spos", "SPOS", str(tmp / "spos.yaml")), LeaderRow("two", "two stages", str(tmp / "chain_two.yaml"))]
+
+
+def test_a_killed_row_resumes_without_retraining_and_finished_rows_are_not_rescored(tmp_path):
+    rows, root = _tiny_rows(tmp_path), tmp_path / "runs"
+    assert [code for *_, code in run_rows(rows, [0], root, REPO)] == [0, 0]
+    spos_sub, chain_sub = (row.submission(root, 0, REPO) for row in rows)
+    before = spos_sub.read_bytes(), spos_sub.stat().st_mtime_ns
+    chain_sub.unlink()  # killed after training, before its scores were written
+    (root / "two_seed0.log").write_text("")
+    assert run_rows(rows, [0], root, REPO) == [("two", 0, 0)]  # the finished row is not even started
+    log = (root / "two_seed0.log").read_text()
+    assert "is already finished" in log and "[train] 1/" not in log  # no training step ran again
+    assert chain_sub.exists() and (spos_sub.read_bytes(), spos_sub.stat().st_mtime_ns) == before
+    assert train_seconds(rows[1], root, 0, REPO) > train_seconds(rows[0], root, 0, REPO) > 0  # two stages
+
+
+def test_the_table_compares_every_row_with_the_reference(tmp_path):
+    rng = np.random.default_rng(0)
+    codes = [SPACE.sample(0, 0, i, 0) for i in range(20)]
+    truth = rng.normal(size=20)
+    gt = {f"arch{i + 1}": ArchEntry(c, float(t)) for i, (c, t) in enumerate(zip(codes, truth))}
+    write_arch_file(tmp_path / "gt.json", gt)
+    paths = {}
+    for s in range(2):
+        write_arch_file(tmp_path / f"gt.seed{s}.json", {k: ArchEntry(e.arch, e.acc + rng.normal(0, .3)) for k, e in gt.items()})
+    for label, noise in (("good", 0.1), ("ref", 1.0)):
+        paths[label] = []
+        for s in range(2):
+            path = tmp_path / f"{label}{s}.json"
+            write_arch_file(path, {k: ArchEntry(e.arch, e.acc + rng.normal(0, noise)) for k, e in gt.items()})
+            paths[label].append(str(path))
+    table = leaderboard_markdown(paths, str(tmp_path / "gt.json"), [str(tmp_path / f"gt.seed{s}.json") for s in range(2)],
+                                 "cvpr21_resnet20", 10, "ref", {"good": [60.0, 120.0]}, {"good": "a note"}, resamples=200)
+    lines = {line.split(" | ")[0]: line for line in table.splitlines()}
+    assert "| good (a note) | 2 |" in table and "| 1.5 |" in lines["| good (a note)"]
+    assert lines["| good (a note)"].endswith("| Kendall better |") or "Kendall better" in lines["| good (a note)"]
+    assert "(reference)" in lines["| ref"] and "| params proxy | - |" in table and "seed-to-seed ceiling" in table

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Summarise a stand-alone recipe pilot: one line per recipe folder (recipe.yaml + gt.runs.jsonl).
+
+For each recipe: runs done, mean seconds a run, seed-to-seed Kendall, sigma_seed and sigma_arch
+(``paddle-supernet noise``), and the Kendall of the seed mean with the MACs of the network the
+recipe trains, with the total depth, and with the ImageNet accuracies of the archs that
+``../shared/data/cvpr22/gt_arch30.json`` holds (archs of the 2022 space only).
+
+    python tools/pilot_summary.py benchmarks/pilot-r48-size [--imagenet ../shared/data/cvpr22/gt_arch30.json]
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from paddle_supernet.engine.config import load_config  # noqa: E402
+from paddle_supernet.noise import seed_noise  # noqa: E402
+from paddle_supernet.proxies import model_variant  # noqa: E402
+from paddle_supernet.spaces import get_space  # noqa: E402
+
+
+def summarise(folder: Path, imagenet: dict) -> dict | None:
+    runs_log = folder / "gt.runs.jsonl"
+    if not runs_log.exists():
+        return None
+    cfg = load_config(folder / "recipe.yaml")
+    space = get_space(cfg["space"])
+    variant = model_variant(cfg["model"], cfg["data"]["image_size"])
+    rows = [json.loads(line) for line in runs_log.read_text().splitlines() if line.strip()]
+    by_arch: dict = {}
+    for row in rows:
+        by_arch.setdefault(row["key"], {})[row["seed"]] = row
+    seeds = sorted({row["seed"] for row in rows})
+    complete = [k for k, v in by_arch.items() if all(s in v for s in seeds)]
+    out = {"recipe": folder.name, "runs": len(rows), "archs": len(complete),
+           "seconds": float(np.mean([r["seconds"] for r in rows]))}
+    if len(seeds) < 2 or len(complete) < 4:
+        return out
+    table = [[by_arch[k][s]["acc"] for k in complete] for s in seeds]
+    noise = seed_noise(*table)
+    mean = np.mean(table, axis=0)
+    codes = [by_arch[k][seeds[0]]["arch"] for k in complete]
+    macs = [space.macs(c, **variant) for c in codes]
+    depth = [sum(space.decode(c).depths) for c in codes] if hasattr(space.decode(codes[0]), "depths") else None
+    out.update(kendall_seeds=noise["kendall"], sigma_seed=100 * noise["sigma_seed"], sigma_arch=100 * noise["sigma_arch"],
+               kendall_macs=float(stats.kendalltau(mean, macs)[0]),
+               kendall_depth=float(stats.kendalltau(mean, depth)[0]) if depth else float("nan"),
+               acc_range=(100 * float(mean.min()), 100 * float(mean.max())))
+    shared = [i for i, k in enumerate(complete) if k in imagenet and imagenet[k]["arch"] == codes[i]]
+    if len(shared) >= 4:
+        out["kendall_imagenet"] = float(stats.kendalltau(mean[shared], [imagenet[complete[i]]["acc"] for i in shared])[0])
+        out["imagenet_archs"] = len(shared)
+    return out
+
+
+def markdown(results: list[dict]) -> str:
+    lines = ["| recipe | runs | archs (all seeds) | s a run | seed-to-seed Kendall | sigma_seed | sigma_arch | "
+             "Kendall with MACs | with depth | with ImageNet (archs) | seed-mean range |", "|" + "---|" * 11]
+    for r in results:
+        if "kendall_seeds" not in r:
+            lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} |" + " - |" * 7)
+            continue
+        imnet = f"{r['kendall_imagenet']:+.2f} ({r['imagenet_archs']})" if "kendall_imagenet" in r else "-"
+        lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {r['kendall_seeds']:.2f} | "
+                     f"{r['sigma_seed']:.2f} pt | {r['sigma_arch']:.2f} pt | {r['kendall_macs']:+.2f} | "
+                     f"{r['kendall_depth']:+.2f} | {imnet} | {r['acc_range'][0]:.1f}-{r['acc_range'][1]:.1f}% |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("pilot", type=Path)
+    parser.add_argument("--imagenet", type=Path, default=REPO.parent / "shared" / "data" / "cvpr22" / "gt_arch30.json")
+    args = parser.parse_args()
+    imagenet = json.loads(args.imagenet.read_text()) if args.imagenet.exists() else {}
+    results = [r for r in (summarise(f, imagenet) for f in sorted(args.pilot.iterdir()) if f.is_dir()) if r]
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
