@@ -113,11 +113,16 @@ def test_the_command_line_samples_and_counts_archs_of_an_imported_space(tmp_path
     assert not (tmp_path / "x.json").exists()
 
 
-def test_evaluate_imports_the_checkpoints_modules_and_names_them_when_it_cannot(tmp_path):
+def test_evaluate_imports_the_checkpoints_modules_and_names_them_when_it_cannot(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    cfg = load_config(CONFIG, TINY + ["schedule.epochs=1"])
+    # a module only this process can import (an editable install may put the repository, and so
+    # examples/, on every interpreter's path): it registers the example space by importing it
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "only_here_space.py").write_text("import examples.plain_cnn  # noqa: F401\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "mods"))
+    cfg = load_config(CONFIG, TINY + ["schedule.epochs=1", "custom_imports=[only_here_space]"])
     Trainer(cfg, tmp_path / "run", data=synthetic_data(), quiet=True).fit()
     archs = tmp_path / "archs.json"
     assert main(["--import", "examples.plain_cnn", "sample", "--space", "plain_cnn", "--n", "2", "--out", str(archs)]) == 0
@@ -127,7 +132,7 @@ def test_evaluate_imports_the_checkpoints_modules_and_names_them_when_it_cannot(
                            str(tmp_path / "run" / "checkpoint.pdparams"), "--archs", str(archs), "--out", "sub.json"],
                           cwd=elsewhere, capture_output=True, text=True)
     assert done.returncode == 2
-    assert "checkpoint.pdparams: custom_imports: cannot import module 'examples.plain_cnn'" in done.stderr
+    assert "checkpoint.pdparams: custom_imports: cannot import module 'only_here_space'" in done.stderr
     assert not (elsewhere / "sub.json").exists()
 
 
