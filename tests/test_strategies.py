@@ -8,6 +8,8 @@ from paddle_supernet.spaces import get_space
 from paddle_supernet.strategies import build_strategy
 from paddle_supernet.strategies.base import kl_to_teacher
 
+from helpers import synthetic_data, tiny_config
+
 SPACE = get_space("cvpr21_resnet20")
 
 
@@ -128,3 +130,19 @@ def test_look_and_max_recover_backpropagates_the_looked_archs_whose_loss_rose():
         ref_opt.step()
     for (name, a), b in zip(net.named_parameters(), ref.parameters()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_an_external_teacher_from_a_2021_checkpoint_is_its_largest_arch_whatever_its_shortcuts(tmp_path):
+    from paddle_supernet.engine.trainer import Trainer
+    from paddle_supernet.strategies.teachers import external_network
+
+    data = synthetic_data()
+    cfg = tiny_config(["strategy={name: fixed}", "schedule.epochs=1", "model.shortcut=projection"])
+    trainer = Trainer(cfg, tmp_path, data=data)
+    ckpt = trainer.fit()
+    teacher = external_network(str(ckpt), tiny_config(["model.shortcut=official"]), trainer.space, 4)
+    model = trainer.model
+    model.set_active(trainer.space.largest())
+    model.eval()
+    x = paddle.to_tensor(np.random.default_rng(0).normal(size=(4, 3, 8, 8)).astype("float32"))
+    np.testing.assert_allclose(teacher(x).numpy(), model(x).numpy(), atol=1e-5)

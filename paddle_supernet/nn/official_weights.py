@@ -67,6 +67,13 @@ def full_network_state(path: str | os.PathLike, space_name: str = "cvpr22_resnet
     kind, state = read_weights(path)
     if kind == "official":
         return state
+    full = exported_full_network(state, path, space_name)
+    return {key: value.numpy() for key, value in full.state_dict().items()}
+
+
+def exported_full_network(state: dict, path, space_name: str):
+    """The largest arch of a paddle_supernet checkpoint (loaded as ``state``), exported as the plain
+    network its supernet builds (its own shortcut policy and activation), in eval mode."""
     from ..engine.checkpoint import restore_model
     from ..models import build_supernet
 
@@ -76,8 +83,7 @@ def full_network_state(path: str | os.PathLike, space_name: str = "cvpr22_resnet
     supernet = build_supernet(cfg, state["meta"]["num_classes"])
     restore_model(supernet, state, str(path))
     supernet.eval()
-    full = supernet.export(supernet.space.largest())
-    return {key: value.numpy() for key, value in full.state_dict().items()}
+    return supernet.export(supernet.space.largest())
 
 
 def reorder_by_l1(state: dict) -> dict:

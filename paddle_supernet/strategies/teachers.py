@@ -63,13 +63,16 @@ def external_network(weights: str, run_cfg: dict, space, num_classes: int) -> pa
     """The full stand-alone network of ``run_cfg``'s model options holding ``weights`` (a state dict
     in the official layout, or a paddle_supernet checkpoint whose largest arch is exported)."""
     from ..models import build_standalone
-    from ..nn.official_weights import full_network_state, load_official
+    from ..nn.official_weights import exported_full_network, load_official, read_weights
 
     if not weights:
         raise InputError("teacher: external needs strategy.teacher_weights (a resnet48.pdparams-layout state dict "
                          "or a paddle_supernet checkpoint)", key="strategy.teacher_weights")
+    kind, state = read_weights(weights)
+    if kind != "official":  # a checkpoint: its own largest arch as its supernet exports it (shortcuts, activations)
+        return exported_full_network(state, weights, space.name)
     network = build_standalone(run_cfg, space.largest(), num_classes, run_cfg["seed"])
-    load_official(network, full_network_state(weights, space.name), str(weights))
+    load_official(network, state, str(weights))
     return network
 
 
