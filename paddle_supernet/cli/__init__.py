@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         from ..plugins import import_modules
 
         import_modules(args.imports, "--import", key=None)
+        from ..io.guards import check_command
+
+        check_command(args)  # no output over an input, before any work
         return int(args.run(args) or 0)
     except InputError as err:
         print(f"paddle-supernet {args.command}: error: {err}", file=sys.stderr)

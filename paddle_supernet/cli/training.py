@@ -75,7 +75,9 @@ def _load(args):
 def run_train(args) -> int:
     cfg, run_dir = _load(args)  # config errors are reported before Paddle is imported
     from ..engine.trainer import Trainer
+    from ..io.guards import check_run_outputs
 
+    check_run_outputs(cfg, run_dir, args.config)
     Trainer(cfg, run_dir).fit()
     return 0
 
@@ -213,7 +215,7 @@ def run_all(args) -> int:
     """
     import yaml
 
-    from ..pipeline import is_chain, preflight, run_chain, train_and_evaluate
+    from ..pipeline import check_run_outputs, is_chain, preflight, run_chain, train_and_evaluate
 
     try:
         is_chain_file = is_chain(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")))
@@ -227,6 +229,7 @@ def run_all(args) -> int:
         return 0
     cfg, run_dir = _load(args)
     preflight(cfg, args.config)
+    check_run_outputs(cfg, run_dir, args.config)
     trainer, archs, submission = train_and_evaluate(cfg, run_dir)
     if submission is not None:  # None on data-parallel ranks other than 0
         _report_against_proxies(cfg, trainer.space, archs, submission, run_dir, num_classes=trainer.train_data.num_classes)
