@@ -92,7 +92,11 @@ class Evaluator:
         val = val.subset(seeded_subset(len(val), ev["val_subset"], cfg["data"]["subset_seed"] + 2))
         calib = train.calibration_batches(ev["calib_images"], ev["calib_batch_size"], cfg["seed"],
                                           cfg["data"]["augment"] if ev["calib_augment"] else None)
-        producer = {"checkpoint_fingerprint": meta.get("fingerprint"), "checkpoint_step": meta.get("step"),
+        # identified by content: the weights scored and the images scored and calibrated on
+        producer = {"checkpoint_weights": weights_digest(state["model"]),
+                    "data_content": {"train": train.content_digest(), "val": val.content_digest(),
+                                     "calibration_seed": cfg["seed"],
+                                     "calibration_augment": cfg["data"]["augment"] if ev["calib_augment"] else None},
                     "eval": without_added_later({"eval": {k: v for k, v in ev.items() if k not in (
                         "archs", "archs_subset", "if_archs_missing", "sample", "sample_seed")}})["eval"],
                     "data": {k: cfg["data"].get(k) for k in ("name", "image_size", "train_subset", "val_subset",
@@ -182,6 +186,24 @@ class Evaluator:
         write_record(out_path, header)
         log.remove()
         return submission
+
+
+def weights_digest(model_state: Mapping) -> str:
+    """A short SHA-256 of a model state dict's names, shapes and values.
+
+    >>> import numpy as np
+    >>> weights_digest({"w": np.zeros(2, "float32")}) == weights_digest({"w": np.ones(2, "float32")})
+    False
+    """
+    import numpy as np
+
+    h = hashlib.sha256()
+    for name in sorted(model_state):
+        value = model_state[name]
+        array = np.ascontiguousarray(value.numpy() if hasattr(value, "numpy") else np.asarray(value))
+        h.update(f"{name}\0{array.dtype}\0{array.shape}\0".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()[:16]
 
 
 def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:

@@ -209,3 +209,28 @@ def test_a_part_file_row_from_elsewhere_is_refused_naming_the_line(trained, tmp_
         with pytest.raises(InputError, match=rf"s.json.part: eval, line 3: {problem}"):
             Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, tmp_path / "s.json")
         assert not (tmp_path / "s.json").exists()
+
+
+def test_a_result_is_identified_by_the_weights_and_data_it_was_made_from(trained, tmp_path, monkeypatch):
+    ckpt, data = trained
+    archs = arch_list_from_codes(SPACE.sample_unique(3, seed=8))
+    out = tmp_path / "s.json"
+    Evaluator.from_checkpoint(ckpt, data=data).evaluate(archs, out)
+    # another checkpoint of the same config and step, other weights (e.g. trained again with other data)
+    other = tmp_path / "other" / "checkpoint.pdparams"
+    Trainer(tiny_config(["eval.batch_size=16"]), other.parent, data=synthetic_data(n_val=40, seed=5)).fit()
+    rescored = []
+    ev = Evaluator.from_checkpoint(other, data=data)
+    real = ev.score
+    monkeypatch.setattr(ev, "score", lambda code: rescored.append(code) or real(code))
+    ev.evaluate(archs, out)
+    assert len(rescored) == 3
+    # the same checkpoint on other images: rescored, and a part file written on the first images is refused
+    moved = synthetic_data(n_val=40, seed=9)
+    _killed_at_arch2(Evaluator.from_checkpoint(ckpt, data=data), archs, tmp_path / "p.json", monkeypatch)
+    with pytest.raises(InputError, match=r"p.json.part: was written by another checkpoint, arch list, eval"):
+        Evaluator.from_checkpoint(ckpt, data=moved).evaluate(archs, tmp_path / "p.json")
+    again = Evaluator.from_checkpoint(ckpt, data=moved)
+    monkeypatch.setattr(again, "score", lambda code: rescored.append(code) or 0.5)
+    again.evaluate(archs, out)
+    assert len(rescored) == 6

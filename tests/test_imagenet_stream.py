@@ -116,3 +116,19 @@ def test_corrupt_image_names_the_file(tmp_path):
     _, val = load_dataset(_cfg(tmp_path))
     with pytest.raises(InputError, match=r"val/dog/1.JPEG: cannot read image"):
         list(val.eval_batches(4))
+
+
+def test_a_folders_digest_follows_its_files_and_labels(tmp_path):
+    import os
+
+    _folder(tmp_path / "a")
+    _folder(tmp_path / "b")
+    (a_train, a_val), (b_train, _) = load_dataset(_cfg(tmp_path / "a")), load_dataset(_cfg(tmp_path / "b"))
+    assert a_train.content_digest() == load_dataset(_cfg(tmp_path / "a"))[0].content_digest()
+    assert a_train.content_digest() != b_train.content_digest()  # other files (paths)
+    assert a_train.content_digest() != a_val.content_digest()
+    before = a_val.content_digest()
+    image = tmp_path / "a" / "val" / "cat" / "0.JPEG"
+    image.write_bytes(image.read_bytes() + b"\0")  # the same name, other content
+    os.utime(image, ns=(1, 1))
+    assert load_dataset(_cfg(tmp_path / "a"))[1].content_digest() != before
