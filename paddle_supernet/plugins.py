@@ -26,6 +26,9 @@ def import_modules(names, file: str | None = None, key: str | None = "custom_imp
             sys.path.append(os.getcwd())
         try:
             importlib.import_module(name)
+        except SystemExit as stop:  # a module that exits (a script, not a module) would end the run silently
+            raise InputError(f"cannot import module {name!r}: it called sys.exit({stop.code!r}) when imported (a "
+                             "script rather than a module?)", file=file, key=key) from None
         except Exception as error:  # noqa: BLE001 (a user's module: any failure is this input's problem)
             first = (str(error).splitlines() or [""])[0]
             raise InputError(f"cannot import module {name!r}: {type(error).__name__}: {first} (a module importable "

@@ -1,7 +1,11 @@
 """Subcommands on arch lists and submissions: sample, proxy, score, merge."""
 from __future__ import annotations
 
+
+import argparse
 import json
+import math
+from pathlib import Path
 
 from ..errors import InputError
 from ..io.challenge_json import arch_list_from_codes, merge_parts, read_arch_file, write_arch_file
@@ -13,11 +17,42 @@ from ..spaces import get_space, list_spaces
 SPACES_HELP = f"search space: {', '.join(list_spaces())}, or one a module given to --import registers"
 
 
+#: the most archs `sample` draws: beyond it a list is better read from a file than drawn (and a space
+#: smaller than the request is refused by the space)
+MAX_SAMPLE = 1_000_000
+
+
+def counting(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be an integer {'>= ' + str(low) if high is None else f'in [{low}, {high}]'}, "
+                                             f"got {text!r}")
+        return value
+    return parse
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("sample", help="write a challenge-format list of distinct sampled archs")
     p.add_argument("--space", required=True, help=SPACES_HELP)
-    p.add_argument("--n", type=int, required=True, help="number of distinct archs")
-    p.add_argument("--seed", type=int, default=0, help="seed of the local RNG the archs are drawn from (default 0)")
+    p.add_argument("--n", type=counting(1, MAX_SAMPLE), required=True,
+                   help=f"number of distinct archs (at most {MAX_SAMPLE:,})")
+    p.add_argument("--seed", type=counting(0), default=0, help="seed of the local RNG the archs are drawn from (default 0)")
     p.add_argument("--distribution", default=None, help="space-specific (cvpr22_resnet48: test or free)")
     p.add_argument("--spread", choices=("macs", "params"),
                    help="pick archs evenly across this measure's range (from a 50x larger seeded pool)")
@@ -79,14 +114,14 @@ def add_commands(sub) -> None:
 
 def _resnet48_args(p) -> None:
     p.add_argument("--small-input", action="store_true", help="count the small-image ResNet48 (cvpr22_resnet48)")
-    p.add_argument("--width-scale", type=float, help="count ResNet48 at this width scale (cvpr22_resnet48)")
-    p.add_argument("--image-size", type=int, help="count at this input side (cvpr22_resnet48)")
+    p.add_argument("--width-scale", type=positive_number, help="count ResNet48 at this width scale (cvpr22_resnet48)")
+    p.add_argument("--image-size", type=counting(1), help="count at this input side (cvpr22_resnet48)")
 
 
 def _resnet48_variant(args) -> dict:
     """Counting options of the small-image ResNet48 given on the command line."""
     given = {k: v for k, v in (("small_input", args.small_input), ("width_scale", args.width_scale),
-                               ("image_size", args.image_size)) if v}
+                               ("image_size", args.image_size)) if v not in (None, False)}
     if given and args.space != "cvpr22_resnet48":
         raise InputError(f"--small-input, --width-scale and --image-size count cvpr22_resnet48 networks, not {args.space}")
     return given
@@ -96,6 +131,9 @@ def run_sample(args) -> int:
     space = get_space(args.space)
     variant = _resnet48_variant(args)
     if args.from_list:
+        if args.spacing != "quantile":
+            raise InputError("picks from a list at evenly spaced quantiles of its own sizes; --spacing log applies "
+                             "to sampled archs only", key="--spacing")
         source = read_arch_file(args.from_list, space)
         keys = list(source)
         picks = space.pick_spread([source[k].arch for k in keys], args.n, args.spread or "macs", **variant)
@@ -103,6 +141,9 @@ def run_sample(args) -> int:
         print(f"wrote {len(picks)} archs of {args.from_list} to {args.out}")
         return 0
     if args.spread:
+        if variant:
+            raise InputError("sampled archs are spread by the official network's sizes; to spread them by a "
+                             "small-image variant, sample a larger list and pick from it with --from", key="--spread")
         codes = space.sample_spread(args.n, args.seed, args.spread, distribution=args.distribution,
                                    spacing=args.spacing)
     else:
@@ -131,7 +172,11 @@ def named_paths(values: list[str]) -> dict[str, str]:
     out = {}
     for value in values:
         name, sep, path = value.partition("=")
-        out[name if sep else value] = path if sep else value
+        name = name if sep else value
+        if name in out:
+            raise InputError(f"two submissions are named {name!r} ({out[name]} and {path if sep else value}); give each "
+                             "its own NAME=PATH", key="--submission")
+        out[name] = path if sep else value
     return out
 
 
@@ -192,10 +237,19 @@ def run_noise(args) -> int:
     if len(args.seed_files) < 2:
         raise InputError("give at least two seed files (the same archs trained with different seeds)",
                          file=args.seed_files[0])
+    resolved = [Path(path).resolve() for path in args.seed_files]
+    twice = next((path for i, path in enumerate(args.seed_files) if resolved[i] in resolved[:i]), None)
+    if twice is not None:
+        raise InputError("is given twice: seed noise needs different seeds' files", file=twice)
     files = [read_arch_file(path) for path in args.seed_files]
     common = list(files[0])  # the archs every seed file has (a code differing from the first file's: an error)
     for other, path in zip(files[1:], args.seed_files[1:]):
         shared = set(shared_keys(other, files[0], path, args.seed_files[0]))
         common = [key for key in common if key in shared]
+    if len(common) < 3:
+        raise InputError(f"the seed files share {len(common)} archs; seed noise needs at least 3", file=args.seed_files[0])
+    for f, path in zip(files, args.seed_files):
+        if len({f[k].acc for k in common}) == 1:
+            raise InputError(f"all {len(common)} accuracies are equal: not a seed's results (an arch list?)", file=path)
     print(json.dumps(seed_noise(*([f[k].acc for k in common] for f in files)), indent=2))
     return 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .archs import counting
+
 
 #: besides eval.*, the keys `evaluate --set` may change (where the data is, how it is read)
 EVALUATE_KEYS = ("data.root", "data.workers")
@@ -33,7 +35,7 @@ def add_commands(sub) -> None:
     p.add_argument("--config", required=True, help="YAML recipe (data, optimizer, schedule, model options)")
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--out", required=True, help="mean accuracy over seeds; per-seed files and a runs log beside it")
-    p.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default: the config's seed)")
+    p.add_argument("--seeds", type=counting(0), nargs="+", default=None, help="training seeds (default: the config's seed)")
     p.add_argument("--workers", type=int, default=1, help="parallel single-threaded processes")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. schedule.epochs=2 (value parsed as YAML; repeat)")
@@ -98,7 +100,10 @@ def run_evaluate(args) -> int:
     state = load_checkpoint(args.checkpoint)
     from ..plugins import import_modules
 
-    import_modules(state["meta"].get("config", {}).get("custom_imports"), str(args.checkpoint))  # its space's module
+    modules = state["meta"].get("config", {}).get("custom_imports") or []
+    if modules:  # a checkpoint is a pickle that names code to run: say which
+        print(f"[eval] importing the modules {args.checkpoint} names: {', '.join(modules)}", flush=True)
+    import_modules(modules, str(args.checkpoint))  # its space's module
     archs = read_arch_list_for(args.archs, state["meta"]["space"], args.checkpoint)  # before loading data
     meta = state["meta"]
     if not meta.get("finished", True):

@@ -42,6 +42,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise InputError(f"corrupted or unreadable checkpoint ({type(err).__name__}: {err})", file=str(path)) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise InputError(f"not a paddle_supernet checkpoint (expected format {FORMAT})", file=str(path))
+    missing = [key for key in ("meta", "model") if not isinstance(state.get(key), dict)]
+    if missing or not isinstance(state["meta"].get("config"), dict):
+        raise InputError(f"damaged checkpoint: no {(missing or ['meta.config'])[0]} section (written by another "
+                         "program, or cut short)", file=str(path))
     return state
 
 

@@ -261,6 +261,7 @@ def validate_config(cfg: dict, file: str) -> None:
             if key not in defaults:
                 raise InputError(f"unknown key for {section} {cfg[section]['name']!r} (known: {', '.join(sorted(defaults))})",
                                  file=file, key=f"{section}.{key}")
+            _check_like_default(cfg[section][key], defaults[key], file, f"{section}.{key}")
         cfg[section] = {**defaults, **cfg[section]}
     check_values(cfg, file)
     _check_sampler(cfg, file)
@@ -272,6 +273,22 @@ def validate_config(cfg: dict, file: str) -> None:
     if low > high:
         raise InputError(f"must be [low, high] with low <= high, got {cfg['data']['crop_scale']!r}", file=file,
                          key="data.crop_scale")
+
+
+def _check_like_default(value, default, file: str, key: str) -> None:
+    """A strategy or sampler value whose default is a flag or a number must be one too (a whole number
+    where the default is an integer); the component checks ranges and structured values itself."""
+    import math
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InputError(f"must be true or false, got {value!r}", file=file, key=key)
+    elif isinstance(default, (int, float)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number:
+            raise InputError(f"must be a number, got {value!r}", file=file, key=key)
+        if isinstance(default, int) and value != int(value):
+            raise InputError(f"must be an integer, got {value!r}", file=file, key=key)
 
 
 def _check_sampler(cfg: dict, file: str) -> None:

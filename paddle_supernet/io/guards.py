@@ -51,6 +51,15 @@ def check_command(args) -> None:
     """The guard for a parsed command line (see :data:`COMMAND_PATHS`; standalone and report have their own
     derived outputs, checked by :func:`standalone_outputs` and :func:`report_outputs`)."""
     outs, ins = COMMAND_PATHS.get(args.command, ({}, {}))
+    for attr, flag in {**outs, "out_dir": "--out-dir", "run_dir": "--run-dir", "run_root": "--run-root"}.items():
+        if getattr(args, attr, None) == "":
+            raise InputError("must be a path, got ''", key=flag)
+    for attr, flag in (("run_dir", "--run-dir"), ("run_root", "--run-root")):
+        folder = getattr(args, attr, None)
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            raise InputError("is a file; give a folder for the run", file=folder, key=flag)
+    if args.command == "standalone" and args.seeds and len(set(args.seeds)) != len(args.seeds):
+        raise InputError(f"names a seed twice ({args.seeds}): each seed is one training run", key="--seeds")
     refuse_output_over_inputs({flag: getattr(args, attr, None) for attr, flag in outs.items()},
                               {flag: getattr(args, attr, None) for attr, flag in ins.items()})
     if args.command == "standalone":

@@ -144,6 +144,9 @@ class TeacherKD(_TeacherStrategy):
 
     def __init__(self, space, seed: int, k: int = 2, ce_weight: float = 1.0, kd_weight: float = 1.0,
                  temperature: float = 1.0, reduce: str = "sum", teacher: str = "external", teacher_weights=None):
+        if isinstance(k, int) and not isinstance(k, bool) and k < 1:
+            raise InputError(f"must be an integer >= 1 (the subnets a step trains; the teacher is frozen), got {k!r}",
+                             key="strategy.k")
         for key, value in (("ce_weight", ce_weight), ("kd_weight", kd_weight)):
             if not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"must be a number >= 0, got {value!r}", key=f"strategy.{key}")
