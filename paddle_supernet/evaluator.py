@@ -126,6 +126,15 @@ class Evaluator:
             accuracy, loss = accuracy_and_loss_from_logits(logits, [y for _, y in self._val_numpy])
         return accuracy if self.score_name == "accuracy" else -loss
 
+    def check_archs(self, arch_list: Mapping[str, ArchEntry]) -> None:
+        """:class:`InputError` naming the first arch this supernet cannot activate (outside its space or its
+        distribution, e.g. untied 2022 stage outputs)."""
+        for key, entry in arch_list.items():
+            try:
+                self.model.set_active(entry.arch)
+            except InputError as err:
+                raise err.located(key=key) from None
+
     def _calibrate(self) -> None:
         if self._momentum_start is not None:
             momentum_calibrate_bn(self.model, self.calib_batches, self._momentum_start)
@@ -148,6 +157,7 @@ class Evaluator:
         """
         out_path = Path(out_path)
         index, count = shard
+        self.check_archs(arch_list)  # every code this supernet cannot run, before anything is written
         producer = {**self.producer, "arch_list": arch_list_digest(arch_list)}
         if count > 1:
             log = ResultLog(shard_part_path(out_path, index, count))

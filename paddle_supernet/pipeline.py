@@ -59,10 +59,16 @@ def preflight(cfg: dict, file: str, produced: set | frozenset = frozenset(), eva
     from .spaces import get_space
 
     ev = cfg["eval"]
+    archs = None
     if evaluate and ev["archs"] and (Path(ev["archs"]).exists() or ev["if_archs_missing"] != "sample"):
-        read_arch_file(ev["archs"], get_space(cfg["space"]))
+        archs = read_arch_file(ev["archs"], get_space(cfg["space"]))
     if evaluate and ev.get("gt"):
-        read_arch_file(ev["gt"], get_space(cfg["space"]))
+        gt = read_arch_file(ev["gt"], get_space(cfg["space"]))
+        if archs is not None:
+            shared = [key for key in archs if key in gt and gt[key].arch == archs[key].arch]
+            if len(shared) < 3:
+                raise InputError(f"shares {len(shared)} archs with eval.archs ({ev['archs']}); a report needs at "
+                                 "least 3", file=ev["gt"], key="eval.gt")
     needed = {"checkpoint.init_from": cfg["checkpoint"].get("init_from"), "model.pretrained": cfg["model"].get("pretrained")}
     if cfg["strategy"].get("teacher") == "external":
         needed["strategy.teacher_weights"] = cfg["strategy"].get("teacher_weights")
@@ -207,6 +213,10 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
         evaluate = stage["name"] in chain["evaluate"]
         preflight(cfg, stage["config"], produced, evaluate)
         if stage["from_previous"] and planned:
+            if planned[-1][1]["space"] != cfg["space"]:
+                raise InputError(f"is a {cfg['space']} stage after a {planned[-1][1]['space']} one it starts from; "
+                                 "a stage may only continue the previous stage's space", file=stage["config"],
+                                 key="space")
             check_refines(planned[-1][1], cfg, stage["config"])
         run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
         check_run_outputs(cfg, run_dir, stage["config"])

@@ -234,3 +234,18 @@ def test_a_result_is_identified_by_the_weights_and_data_it_was_made_from(trained
     monkeypatch.setattr(again, "score", lambda code: rescored.append(code) or 0.5)
     again.evaluate(archs, out)
     assert len(rescored) == 6
+
+
+def test_a_code_the_supernet_cannot_run_is_refused_before_anything_is_written(tmp_path):
+    r48 = get_space("cvpr22_resnet48")
+    cfg = tiny_config(["space=cvpr22_resnet48", "model.small_input=true", "model.width_scale=0.125",
+                       "schedule.epochs=1", "strategy={name: fixed}"])
+    data = synthetic_data()
+    Trainer(cfg, tmp_path / "run", data=data).fit()
+    good = r48.largest()
+    untied = good[:7] + "2" + good[8:]  # block 1's output (conv2) differs from the stem's, its tied width
+    archs = {"arch1": arch_list_from_codes([good])["arch1"], "arch2": arch_list_from_codes([untied])["arch1"]}
+    ev = Evaluator.from_checkpoint(tmp_path / "run" / "checkpoint.pdparams", data=data)
+    with pytest.raises(InputError, match=r"arch2: arch code .* is outside the test distribution"):
+        ev.evaluate(archs, tmp_path / "s.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

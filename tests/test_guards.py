@@ -48,3 +48,30 @@ def test_a_run_that_would_export_over_its_own_files_is_refused(tmp_path, monkeyp
     assert main(["train", "--config", "c.yaml", "--run-dir", "runs/x"]) == 2
     assert message in capsys.readouterr().err
     assert Path("c.yaml").read_bytes() == before and not Path("runs").exists()
+
+
+def test_every_check_comes_before_the_work(tmp_path, monkeypatch, capsys):
+    from paddle_supernet.engine.trainer import Trainer
+
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from helpers import synthetic_data, tiny_config
+
+    monkeypatch.chdir(tmp_path)
+    ckpt = Trainer(tiny_config(["strategy={name: fixed}", "schedule.epochs=1"]), tmp_path / "run",
+                   data=synthetic_data()).fit()
+    Path("a.json").write_text(ARCHS)
+    r48 = '{"arch1": {"acc": 0.0, "arch": "1558511111111111111111111111111111111111111111111111"}}'
+    Path("r48.json").write_text(r48)
+    for gt, message in (("missing.json", "missing.json: file not found"),
+                        ("r48.json", "r48.json: is a cvpr22_resnet48 arch list and the checkpoint"),
+                        ("a.json", "a.json: --gt: shares fewer than 3 archs with --archs")):
+        assert main(["evaluate", "--checkpoint", str(ckpt), "--archs", "a.json", "--out", "s.json", "--gt", gt]) == 2
+        assert message in capsys.readouterr().err and not Path("s.json.part").exists()
+    (tmp_path / "c21.yaml").write_text("strategy: {name: fixed}\n")
+    (tmp_path / "c22.yaml").write_text("space: cvpr22_resnet48\nmodel: {small_input: true, width_scale: 0.125}\n"
+                                       "strategy: {name: fixed}\n")
+    (tmp_path / "chain.yaml").write_text("name: x\nstages:\n  - {name: a, config: c21.yaml}\n  - {name: b, config: c22.yaml}\n")
+    assert main(["chain", "--chain", "chain.yaml", "--run-root", "runs"]) == 2
+    assert "c22.yaml: space: is a cvpr22_resnet48 stage after a cvpr21_resnet20 one" in capsys.readouterr().err
+    assert not Path("runs").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..errors import InputError
 from .archs import counting
 
 
@@ -93,8 +94,6 @@ def run_evaluate(args) -> int:
     for pair in args.set:
         key = pair.partition("=")[0]
         if not (key.startswith("eval.") or key in allowed):
-            from ..errors import InputError
-
             raise InputError(f"evaluate may override eval.* and {', '.join(allowed)} only; {key} would change the "
                              "network the checkpoint was trained as", key=f"--set {key}")
     state = load_checkpoint(args.checkpoint)
@@ -105,6 +104,11 @@ def run_evaluate(args) -> int:
         print(f"[eval] importing the modules {args.checkpoint} names: {', '.join(modules)}", flush=True)
     import_modules(modules, str(args.checkpoint))  # its space's module
     archs = read_arch_list_for(args.archs, state["meta"]["space"], args.checkpoint)  # before loading data
+    if args.gt:  # checked now, not after hours of scoring
+        gt = read_arch_list_for(args.gt, state["meta"]["space"], args.checkpoint)
+        if sum(1 for key in archs if key in gt) < 3:
+            raise InputError(f"shares fewer than 3 archs with --archs ({args.archs}); no ranking to compare",
+                             file=args.gt, key="--gt")
     meta = state["meta"]
     if not meta.get("finished", True):
         print(f"[eval] warning: {args.checkpoint} is unfinished (step {meta.get('step')} of {meta.get('total_steps')}); "
@@ -114,7 +118,6 @@ def run_evaluate(args) -> int:
     if shard[1] == 1:
         evaluator.evaluate(archs, args.out)
     else:
-        from ..errors import InputError
         from ..evaluator import arch_list_digest
         from ..io.shards import merge_shards, shard_part_path, shards_complete
 

@@ -54,6 +54,9 @@ def check_command(args) -> None:
     for attr, flag in {**outs, "out_dir": "--out-dir", "run_dir": "--run-dir", "run_root": "--run-root"}.items():
         if getattr(args, attr, None) == "":
             raise InputError("must be a path, got ''", key=flag)
+    for attr, flag in outs.items():
+        if getattr(args, attr, None) and Path(getattr(args, attr)).is_dir():
+            raise InputError("is a directory; give a file name to write", file=getattr(args, attr), key=flag)
     for attr, flag in (("run_dir", "--run-dir"), ("run_root", "--run-root")):
         folder = getattr(args, attr, None)
         if folder and Path(folder).exists() and not Path(folder).is_dir():
