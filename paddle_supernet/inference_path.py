@@ -29,14 +29,25 @@ from paddle.static import InputSpec
 def build_predictor(layer: paddle.nn.Layer, input_spec: list, folder: str, threads: int = 0, use_gpu: bool = False):
     """Trace ``layer`` for ``input_spec``, save it under ``folder`` and load it into a predictor
     (oneDNN on CPU with ``threads`` math threads, 0: Paddle's default)."""
-    import paddle.inference as inference
-
     prefix = os.path.join(folder, "net")
+    save_inference_model(layer, input_spec, prefix)
+    return load_predictor(prefix, threads, use_gpu)
+
+
+def save_inference_model(layer: paddle.nn.Layer, input_spec: list, prefix: str) -> None:
+    """``paddle.jit.save`` of ``layer`` traced for ``input_spec``: ``prefix.json`` (Paddle 3) or ``prefix.pdmodel``
+    (2.6), and ``prefix.pdiparams``."""
     try:  # Paddle 3.x: a whole-graph trace (the only mode that honours input_spec)
         static = paddle.jit.to_static(layer, input_spec=input_spec, full_graph=True)
     except TypeError:  # Paddle 2.6 traces the whole graph anyway
         static = paddle.jit.to_static(layer, input_spec=input_spec)
     paddle.jit.save(static, prefix)
+
+
+def load_predictor(prefix: str, threads: int = 0, use_gpu: bool = False):
+    """A Paddle Inference predictor of a model saved under ``prefix`` (oneDNN on CPU)."""
+    import paddle.inference as inference
+
     program = prefix + ".pdmodel" if os.path.exists(prefix + ".pdmodel") else prefix + ".json"  # Paddle 2.6 / 3.x
     params = prefix + ".pdiparams"
     if os.path.exists(params) and os.path.getsize(params) > 0:

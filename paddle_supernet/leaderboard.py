@@ -146,7 +146,6 @@ def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths
     truth = _scores(gt, keys)
     covariates = np.log([[space.params(gt[k].arch, **variant), space.macs(gt[k].arch, **variant)] for k in keys])
     middle = set(band_keys(gt, space, 0.25, 0.75, variant=variant))
-    mid_idx = np.array([i for i, k in enumerate(keys) if k in middle])
     runs = {label: np.stack([_scores(read_arch_file(p, space), keys) for p in paths]) for label, paths in rows.items()}
     for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
         runs[label] = _scores(proxy_submission(space, gt, proxy, **variant), keys)[None]

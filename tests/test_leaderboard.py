@@ -1,6 +1,4 @@
 """The leaderboard tool: rows resume after a kill without retraining or rescoring what is finished; the table."""
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np

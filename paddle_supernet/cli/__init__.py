@@ -21,9 +21,9 @@ _COMMAND_MODULES = [_archs_commands]
 
 def _lazy_modules():
     """Subcommands that need Paddle; imported only to register their parsers (cheap)."""
-    from . import training  # noqa: WPS433
+    from . import deploy, training  # noqa: WPS433
 
-    return [training]
+    return [training, deploy]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,12 +90,7 @@ def run_evaluate(args) -> int:
     from ..evaluator import Evaluator
     from .archs import print_metrics
 
-    allowed = tuple(EVALUATE_KEYS)
-    for pair in args.set:
-        key = pair.partition("=")[0]
-        if not (key.startswith("eval.") or key in allowed):
-            raise InputError(f"evaluate may override eval.* and {', '.join(allowed)} only; {key} would change the "
-                             "network the checkpoint was trained as", key=f"--set {key}")
+    check_eval_overrides(args.set)
     state = load_checkpoint(args.checkpoint)
     from ..plugins import import_modules
 
@@ -144,6 +139,16 @@ def run_evaluate(args) -> int:
     if args.gt:
         print_metrics({"supernet": args.out}, args.gt)
     return 0
+
+
+def check_eval_overrides(overrides: list[str]) -> None:
+    """Scoring may change eval.* and the data's location only, never the network trained."""
+    allowed = tuple(EVALUATE_KEYS)
+    for pair in overrides:
+        key = pair.partition("=")[0]
+        if not (key.startswith("eval.") or key in allowed):
+            raise InputError(f"evaluate may override eval.* and {', '.join(allowed)} only; {key} would change the "
+                             "network the checkpoint was trained as", key=f"--set {key}")
 
 
 def _evaluation_shard(text: str | None) -> tuple[tuple[int, int], bool]:

@@ -44,6 +44,8 @@ COMMAND_PATHS = {
     "merge": ({"out": "--out"}, {"archs": "--archs", "parts": "a part file"}),
     "evaluate": ({"out": "--out"}, {"archs": "--archs", "checkpoint": "--checkpoint", "gt": "--gt"}),
     "export-full": ({"out": "--out"}, {"checkpoint": "--checkpoint"}),
+    "export": ({"out": "--out"}, {"checkpoint": "--checkpoint", "archs": "--archs"}),
+    "search": ({"out_dir": "--out-dir"}, {"checkpoint": "--checkpoint"}),
 }
 
 

@@ -1,0 +1,104 @@
+"""Search: constraints honoured, no arch scored twice, seeded, resumed to the same end; export: a Paddle
+Inference model, loaded in a fresh process, computes the evaluator's outputs for its arch."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import paddle
+import pytest
+
+from paddle_supernet.engine.trainer import Trainer
+from paddle_supernet.errors import InputError
+from paddle_supernet.evaluator import Evaluator
+from paddle_supernet.search import Constraint, SearchHistory, run_search
+from paddle_supernet.spaces import get_space
+
+from helpers import synthetic_data, tiny_config
+
+SPACE = get_space("cvpr21_resnet20")
+SMALL = {"population": 12, "parents": 4, "mutations": 6, "crossovers": 6}
+
+
+def _score(code):  # a stand-in supernet: prefers wide last stages, penalises MACs
+    fields = SPACE.decode(code).fields
+    return float(sum(fields[13:19]) - 1e-6 * SPACE.macs(code))
+
+
+@pytest.mark.parametrize("method", ["evolution", "random"])
+def test_search_honours_budgets_scores_each_arch_once_and_is_seeded(method):
+    calls = []
+    bounds = [Constraint("macs", 15e6), Constraint("params", 150e3)]
+    result = run_search(SPACE, lambda c: calls.append(c) or _score(c), bounds, method, evaluations=60, seed=3, **SMALL)
+    assert len(result.history) == 60 == len(calls) == len(set(calls))
+    assert all(row["macs"] <= 15e6 and row["params"] <= 150e3 for row in result.history)
+    again = run_search(SPACE, _score, bounds, method, evaluations=60, seed=3, **SMALL)
+    assert again.history == result.history
+    assert run_search(SPACE, _score, bounds, method, evaluations=60, seed=4, **SMALL).history != result.history
+
+
+def test_evolution_finds_better_archs_than_random_search_on_a_known_objective():
+    bounds = [Constraint("macs", 15e6)]
+    evo = run_search(SPACE, _score, bounds, "evolution", evaluations=200, seed=0)
+    rnd = run_search(SPACE, _score, bounds, "random", evaluations=200, seed=0)
+    assert evo.best[0][1] > rnd.best[0][1]
+
+
+def test_a_killed_search_resumes_to_the_uninterrupted_result(tmp_path):
+    bounds = [Constraint("macs", 15e6)]
+    whole = run_search(SPACE, _score, bounds, evaluations=50, seed=1, **SMALL)
+    header = {"search": 1, "seed": 1}
+    calls = []
+
+    def dies_at_30(code):
+        if len(calls) == 30:
+            raise KeyboardInterrupt
+        calls.append(code)
+        return _score(code)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(SPACE, dies_at_30, bounds, evaluations=50, seed=1, history=SearchHistory(tmp_path / "h.jsonl", header),
+                   **SMALL)
+    rescored = []
+    resumed = run_search(SPACE, lambda c: rescored.append(c) or _score(c), bounds, evaluations=50, seed=1,
+                         history=SearchHistory(tmp_path / "h.jsonl", header), **SMALL)
+    assert resumed.history == whole.history and len(rescored) == 20 and not set(rescored) & set(calls)
+    with pytest.raises(InputError, match="h.jsonl: was written by another search"):
+        SearchHistory(tmp_path / "h.jsonl", {"search": 1, "seed": 2})
+
+
+def test_bad_budgets_are_refused_before_any_scoring():
+    with pytest.raises(InputError, match=r"--budget: macs <= 1000 is met by no arch of cvpr21_resnet20: the smallest "
+                                         r"attainable is 1\.29371e\+06"):
+        run_search(SPACE, lambda c: pytest.fail("scored"), [Constraint("macs", 1e3)])
+    for text, message in (("latency=3", "must be COST=BOUND with COST one of params, macs"),
+                          ("macs=-1", "bound must be a finite number > 0")):
+        with pytest.raises(InputError, match=message):
+            Constraint.parse(text)
+
+
+def test_an_exported_arch_loads_in_a_fresh_process_and_computes_the_evaluators_outputs(tmp_path):
+    data = synthetic_data()
+    Trainer(tiny_config(["schedule.epochs=1"]), tmp_path / "run", data=data).fit()
+    ckpt = tmp_path / "run" / "checkpoint.pdparams"
+    code = SPACE.sample(0, 0, 5, 0)
+    # the CLI loads the config's data (Fashion-MNIST); here the evaluator is built on the test data instead
+    from paddle_supernet.export import export_arch
+
+    export_arch(Evaluator.from_checkpoint(ckpt, data=data), code, tmp_path / "deploy", str(ckpt))
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    ev.model.set_active(code)
+    ev._calibrate()
+    images = np.random.default_rng(0).normal(size=(5, 3, 8, 8)).astype("float32")
+    with paddle.no_grad():
+        expected = ev.model(paddle.to_tensor(images)).numpy()
+    np.save(tmp_path / "x.npy", images)
+    script = ("import sys, numpy as np\nfrom paddle_supernet.inference_path import load_predictor, run_batches\n"
+              f"p = load_predictor({str(tmp_path / 'deploy' / 'model')!r}, threads=1)\n"
+              f"out = run_batches(p, p.get_input_names()[0], [np.load({str(tmp_path / 'x.npy')!r})])[0][0]\n"
+              f"np.save({str(tmp_path / 'y.npy')!r}, out)\n")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[1])
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=1e-5)
+    meta = json.loads((tmp_path / "deploy" / "export.json").read_text())
+    assert meta["arch"] == code and meta["input_shape"] == [None, 3, 8, 8]
