@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .archs import counting
+from .training import add_eval_overrides
 
 
 def add_commands(sub) -> None:
@@ -30,8 +31,7 @@ def add_commands(sub) -> None:
     p.add_argument("--mutate-prob", type=float, default=0.1, help="evolution: per-choice mutation probability (0.1)")
     p.add_argument("--top", type=counting(1), default=5, help="best archs to write (default 5)")
     p.add_argument("--out-dir", required=True, help="history.jsonl (resumable), best.json, summary.json, search.png")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override eval.* or data.root / data.workers for the scoring (as evaluate)")
+    add_eval_overrides(p)
     p.set_defaults(run=run_search_cmd)
 
     p = sub.add_parser("export", help="one arch of a supernet as a Paddle Inference model, BN recalibrated")
@@ -39,8 +39,7 @@ def add_commands(sub) -> None:
     p.add_argument("--arch", required=True, help="the arch code (or KEY of --archs)")
     p.add_argument("--archs", help="an arch list to read --arch from as a key")
     p.add_argument("--out", required=True, help="folder: model.json / model.pdmodel + model.pdiparams, export.json")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override eval.* or data.root / data.workers (calibration settings)")
+    add_eval_overrides(p)
     p.set_defaults(run=run_export)
 
 

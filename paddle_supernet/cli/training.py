@@ -28,8 +28,7 @@ def add_commands(sub) -> None:
     p.add_argument("--shard", help="score shard i/n only (every n-th arch from position i; its own part file "
                    "OUT.shard<i>of<n>.part); the shard that completes the set merges them into OUT. Under "
                    "paddle.distributed.launch the ranks take their shards by themselves and rank 0 merges")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override eval.* or data.root / data.workers (value parsed as YAML); other keys are refused")
+    add_eval_overrides(p)
     p.set_defaults(run=run_evaluate)
 
     p = sub.add_parser("standalone", help="train listed archs from scratch (ground truth); resumes after a kill")
@@ -139,6 +138,12 @@ def run_evaluate(args) -> int:
     if args.gt:
         print_metrics({"supernet": args.out}, args.gt)
     return 0
+
+
+def add_eval_overrides(p) -> None:
+    """The ``--set`` of the commands that score a checkpoint (evaluate, search, export)."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override eval.* or data.root / data.workers (value parsed as YAML); other keys are refused")
 
 
 def check_eval_overrides(overrides: list[str]) -> None:
