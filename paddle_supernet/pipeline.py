@@ -91,7 +91,8 @@ def check_refines(previous: dict, cfg: dict, file: str) -> None:
             refinement_sources(partition(FIELD_CHOICES[field], scheme_for(old, key)),
                                partition(FIELD_CHOICES[field], scheme_for(new, key)))
         except InputError as err:
-            raise InputError(f"{err.problem} (field {key}: the previous stage's model.branches is {old!r})",
+            where = f"field {key + 1} (1-based)" if isinstance(key, int) else f"the {key}"
+            raise InputError(f"{err.problem} ({where}: the previous stage's model.branches is {old!r})",
                              file=file, key="model.branches") from None
 
 

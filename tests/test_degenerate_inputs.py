@@ -89,3 +89,9 @@ def test_a_checkpoint_without_its_meta_is_named_not_a_traceback(tmp_path, capsys
     assert main(["evaluate", "--checkpoint", str(tmp_path / "c.pdparams"), "--archs", str(tmp_path / "a.json"),
                  "--out", str(tmp_path / "s.json")]) == 2
     assert "c.pdparams: damaged checkpoint: no meta section" in capsys.readouterr().err
+
+
+def test_import_is_accepted_after_the_subcommand_too(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert main(["sample", "--space", "plain_cnn", "--n", "2", "--out", str(out), "--import", "examples.plain_cnn"]) == 0
+    assert len(json.loads(out.read_text())) == 2

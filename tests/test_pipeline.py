@@ -148,7 +148,7 @@ def test_chain_refuses_a_stage_that_does_not_refine_the_previous_groups(tmp_path
     (tmp_path / "s1.yaml").write_text("_base_: s0.yaml\nmodel: {branches: per_option}\n")  # head left unsplit
     (tmp_path / "chain.yaml").write_text("name: t\nstages:\n  - {name: a, config: s0.yaml}\n"
                                          "  - {name: b, config: s1.yaml}\n")
-    with pytest.raises(InputError, match=r"s1.yaml: model.branches: new group .* spans several old branches .*field head"):
+    with pytest.raises(InputError, match=r"s1.yaml: model.branches: new group .* spans several old branches .*the head"):
         run_chain(tmp_path / "chain.yaml", [o for o in TINY if not o.startswith("strategy.")], tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
 

@@ -75,7 +75,7 @@ def test_backward_changes_only_active_slices():
 
 def test_set_active_rejects_codes_outside_the_space():
     net = ResNet20Supernet(num_classes=5)
-    with pytest.raises(InputError, match="field 0 is 5"):
+    with pytest.raises(InputError, match=r"field 1 \(1-based\) is 5"):
         net.set_active("5" + SPACE.largest()[2:])
     with pytest.raises(InputError, match="unknown shortcut policy"):
         ResNet20Supernet(shortcut="maybe")

@@ -41,10 +41,10 @@ def test_every_official_code_round_trips(space, cvpr21_archs):
 
 
 @pytest.mark.parametrize("code, message", [
-    (EXAMPLE.replace("16-4-12", "16-5-12", 1), r"field 1 is 5, allowed \{4, 8, 12, 16\}"),
-    ("20" + EXAMPLE[2:], r"field 0 is 20, allowed \{4, 8, 12, 16\}"),
+    (EXAMPLE.replace("16-4-12", "16-5-12", 1), r"field 2 \(1-based\) is 5, allowed \{4, 8, 12, 16\}"),
+    ("20" + EXAMPLE[2:], r"field 1 \(1-based\) is 20, allowed \{4, 8, 12, 16\}"),
     (EXAMPLE + "-4", "has 21 fields, expected 20"),
-    (EXAMPLE.replace("-4-", "-04-", 1), "field 1 is '04', not a plain positive integer"),
+    (EXAMPLE.replace("-4-", "-04-", 1), "field 2 \\(1-based\\) is .04., not a plain positive integer"),
     (EXAMPLE.replace("-4-", "- 4-", 1), "not a plain positive integer"),
     ("", "has 1 fields"),
 ])

@@ -57,10 +57,27 @@ def quiet_paddle_import() -> None:
     warnings.filterwarnings("ignore", message="When training, we now always track global mean and variance")
 
 
+def _imports_first(argv: list[str]) -> list[str]:
+    """``--import MODULE`` is accepted anywhere on the line: moved before the subcommand.
+
+    >>> _imports_first(["sample", "--n", "2", "--import", "m", "--import=k"])
+    ['--import', 'm', '--import=k', 'sample', '--n', '2']
+    """
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        if argv[i] == "--import" and i + 1 < len(argv):
+            front += argv[i:i + 2]
+            i += 2
+            continue
+        (front if argv[i].startswith("--import=") else rest).append(argv[i])
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input)."""
     quiet_paddle_import()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_imports_first(sys.argv[1:] if argv is None else list(argv)))
     try:
         from ..plugins import import_modules
 

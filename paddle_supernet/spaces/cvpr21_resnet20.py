@@ -107,10 +107,10 @@ class Cvpr21ResNet20(SearchSpace):
         fields = []
         for i, (token, allowed) in enumerate(zip(tokens, FIELD_CHOICES)):
             if not _FIELD_TOKEN.match(token):
-                raise InputError(f"arch code {code!r}: field {i} is {token!r}, not a plain positive integer")
+                raise InputError(f"arch code {code!r}: field {i + 1} (1-based) is {token!r}, not a plain positive integer")
             value = int(token)
             if value not in allowed:
-                raise InputError(f"arch code {code!r}: field {i} is {value}, allowed {describe_allowed(allowed)}")
+                raise InputError(f"arch code {code!r}: field {i + 1} (1-based) is {value}, allowed {describe_allowed(allowed)}")
             fields.append(value)
         return ResNet20Arch(tuple(fields))
 
