@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The background queue of long benchmark runs, in order; each step resumes from its own log or
+# run folders and skips what is finished, so this script is simply started again after a kill
+# (or at the start of a session): `nohup bash benchmarks/queue.sh > runs/queue.log 2>&1 &`.
+# Two single-threaded niced workers throughout. Commit the logs it grows before stopping.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1
+step() { echo "[queue] $(date '+%F %T') $*"; }
+
+step "fmnist-r20: the third ground-truth seed (issue 25)"
+if [ ! -f benchmarks/fmnist-r20/gt.seed2.json ]; then
+  nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
+      --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt3.json --seeds 0 1 2 --workers 2
+fi
+
+step "2022 size pilot: four stand-alone recipes on 14 archs x 2 seeds (issue 24)"
+bash benchmarks/pilot-r48-size/run.sh
+
+step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
+python3 tools/leaderboard.py --workers 2
+
+step "done"
