@@ -96,15 +96,25 @@ def check_refines(previous: dict, cfg: dict, file: str) -> None:
                              file=file, key="model.branches") from None
 
 
-def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=None):
+def build_trainer(cfg: dict, run_dir: Path | None, config_file: str | None = None, data=None):
+    """The run's :class:`~paddle_supernet.engine.trainer.Trainer`; a strategy's or the supernet's own check
+    (e.g. ``strategy.alpha`` out of range, ``model.branches`` malformed) names ``config_file``."""
+    from .engine.trainer import Trainer
+
+    try:
+        return Trainer(cfg, run_dir, data=data)
+    except InputError as err:
+        raise err.located(file=config_file) from None
+
+
+def train_and_evaluate(cfg: dict, run_dir: Path, evaluate: bool = True, data=None, config_file: str | None = None):
     """Train ``cfg`` in ``run_dir`` (resuming), then score its arch list into ``run_dir/submission.json``.
 
     Returns ``(trainer, arch list, submission or None)``.
     """
-    from .engine.trainer import Trainer
     from .evaluator import Evaluator
 
-    trainer = Trainer(cfg, run_dir, data=data)
+    trainer = build_trainer(cfg, run_dir, config_file, data)
     checkpoint = trainer.fit()
     if not evaluate or not trainer.parallel.is_main:  # data-parallel runs evaluate on rank 0 only
         return trainer, None, None
@@ -227,7 +237,7 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     results = {}
     for stage, cfg, run_dir, evaluate in planned:
         print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
-        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=evaluate)
+        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=evaluate, config_file=stage["config"])
         if submission is not None:
             results[stage["name"]] = (trainer, archs, submission)
     return results

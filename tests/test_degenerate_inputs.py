@@ -95,3 +95,11 @@ def test_import_is_accepted_after_the_subcommand_too(tmp_path, capsys):
     out = tmp_path / "x.json"
     assert main(["sample", "--space", "plain_cnn", "--n", "2", "--out", str(out), "--import", "examples.plain_cnn"]) == 0
     assert len(json.loads(out.read_text())) == 2
+
+
+def test_a_strategys_or_the_supernets_own_check_names_the_config_file(tmp_path, capsys):
+    for text, message in (("strategy: {name: distill, alpha: 1.5}\n", "c.yaml: strategy.alpha: must be in [0, 1], got 1.5"),
+                          ("model: {branches: nonsense}\n", "c.yaml: model.branches: unknown branch scheme 'nonsense'")):
+        (tmp_path / "c.yaml").write_text("name: t\n" + text)
+        assert main(["train", "--config", str(tmp_path / "c.yaml"), "--run-dir", str(tmp_path / "run")]) == 2
+        assert message in capsys.readouterr().err

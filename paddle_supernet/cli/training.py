@@ -76,11 +76,11 @@ def _load(args):
 
 def run_train(args) -> int:
     cfg, run_dir = _load(args)  # config errors are reported before Paddle is imported
-    from ..engine.trainer import Trainer
     from ..io.guards import check_run_outputs
+    from ..pipeline import build_trainer
 
     check_run_outputs(cfg, run_dir, args.config)
-    Trainer(cfg, run_dir).fit()
+    build_trainer(cfg, run_dir, args.config).fit()
     return 0
 
 
@@ -248,7 +248,7 @@ def run_all(args) -> int:
     cfg, run_dir = _load(args)
     preflight(cfg, args.config)
     check_run_outputs(cfg, run_dir, args.config)
-    trainer, archs, submission = train_and_evaluate(cfg, run_dir)
+    trainer, archs, submission = train_and_evaluate(cfg, run_dir, config_file=args.config)
     if submission is not None:  # None on data-parallel ranks other than 0
         _report_against_proxies(cfg, trainer.space, archs, submission, run_dir, num_classes=trainer.train_data.num_classes)
     return 0
