@@ -21,9 +21,10 @@ def add_commands(sub) -> None:
     p.add_argument("--checkpoint", required=True, help="a paddle_supernet checkpoint")
     p.add_argument("--budget", action="append", default=[], metavar="COST=BOUND",
                    help="an upper bound: params=N or macs=N, counted on the network the supernet trains (repeatable)")
-    p.add_argument("--method", choices=("evolution", "random"), default="evolution")
+    p.add_argument("--method", choices=("evolution", "random"), default="evolution",
+                   help="evolution (default) or random search with the same number of scored archs")
     p.add_argument("--evaluations", type=counting(1), default=1000, help="archs scored (default 1000)")
-    p.add_argument("--seed", type=counting(0), default=0)
+    p.add_argument("--seed", type=counting(0), default=0, help="seed of the search's local RNG (default 0)")
     p.add_argument("--population", type=counting(1), default=50, help="evolution: first population (default 50)")
     p.add_argument("--parents", type=counting(1), default=10, help="evolution: top-k parents (default 10)")
     p.add_argument("--mutations", type=counting(0), default=25, help="evolution: mutants a generation (default 25)")
