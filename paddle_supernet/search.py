@@ -209,8 +209,10 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
     return result
 
 
-def plot_search(result: SearchResult, cost: str, path: str | Path, title: str = "search") -> None:
-    """Score against ``cost`` for every scored arch, the best one marked; a PNG at ``path``."""
+def plot_search(result: SearchResult, cost: str, path: str | Path, title: str = "search",
+                bound: float | None = None) -> None:
+    """Score against ``cost`` for every scored arch, the best one marked (and the budget ``bound`` as a
+    dashed line); a PNG at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -223,6 +225,8 @@ def plot_search(result: SearchResult, cost: str, path: str | Path, title: str = 
         code, value = result.best[0]
         best = next(row for row in result.history if row["code"] == code)
         ax.scatter([best[cost]], [value], s=80, marker="*", color="red", label="best")
+    if bound is not None:
+        ax.axvline(bound, linestyle="--", color="grey", label=f"{cost} budget")
     ax.set_xlabel(cost)
     ax.set_ylabel("supernet score")
     ax.set_title(title)

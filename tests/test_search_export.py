@@ -102,3 +102,23 @@ def test_an_exported_arch_loads_in_a_fresh_process_and_computes_the_evaluators_o
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=1e-5)
     meta = json.loads((tmp_path / "deploy" / "export.json").read_text())
     assert meta["arch"] == code and meta["input_shape"] == [None, 3, 8, 8]
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
+                    reason="needs Debian's dataset-fashion-mnist (bash tools/install.sh --data)")
+def test_the_search_command_writes_its_results_and_a_second_run_rescores_nothing(tmp_path, capsys):
+    from paddle_supernet.cli import main
+
+    Trainer(tiny_config(["schedule.epochs=1"]), tmp_path / "run", data=synthetic_data(classes=10)).fit()
+    argv = ["search", "--checkpoint", str(tmp_path / "run" / "checkpoint.pdparams"), "--budget", "macs=1.5e7",
+            "--evaluations", "12", "--population", "6", "--parents", "2", "--mutations", "3", "--crossovers", "3",
+            "--out-dir", str(tmp_path / "search"), "--set", "eval.val_subset=100", "--set", "eval.calib_images=32"]
+    assert main(argv) == 0
+    best = (tmp_path / "search" / "best.json").read_bytes()
+    history = (tmp_path / "search" / "history.jsonl").read_text().splitlines()
+    assert len(history) == 13 and all(json.loads(row)["macs"] <= 1.5e7 for row in history[1:])
+    assert (tmp_path / "search" / "search.png").stat().st_size > 0
+    assert main(argv) == 0
+    assert "resuming: 12 archs already scored" in capsys.readouterr().out
+    assert (tmp_path / "search" / "best.json").read_bytes() == best
+    assert (tmp_path / "search" / "history.jsonl").read_text().splitlines() == history

@@ -95,7 +95,7 @@ def run_search_cmd(args) -> int:
                "best": [rows[code] for code, _ in result.best]}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     plot_search(result, constraints[0].cost, out / "search.png",
-                f"{args.method} search, {constraints[0].cost} <= {constraints[0].bound:g}")
+                f"{args.method} search, {constraints[0].cost} <= {constraints[0].bound:g}", constraints[0].bound)
     print(f"[search] {len(result.history)} archs scored; best {result.best[0][1]:.4f}: {result.best[0][0]}")
     print(f"[search] wrote {out / 'best.json'}, {out / 'summary.json'}, {out / 'search.png'}")
     return 0

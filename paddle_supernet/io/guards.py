@@ -49,6 +49,10 @@ COMMAND_PATHS = {
 }
 
 
+#: outputs that are folders (the rest are files)
+FOLDER_OUTPUTS = {("export", "out"), ("search", "out_dir")}
+
+
 def check_command(args) -> None:
     """The guard for a parsed command line (see :data:`COMMAND_PATHS`; standalone and report have their own
     derived outputs, checked by :func:`standalone_outputs` and :func:`report_outputs`)."""
@@ -57,8 +61,14 @@ def check_command(args) -> None:
         if getattr(args, attr, None) == "":
             raise InputError("must be a path, got ''", key=flag)
     for attr, flag in outs.items():
-        if getattr(args, attr, None) and Path(getattr(args, attr)).is_dir():
-            raise InputError("is a directory; give a file name to write", file=getattr(args, attr), key=flag)
+        path = getattr(args, attr, None)
+        if not path:
+            continue
+        if (args.command, attr) in FOLDER_OUTPUTS:
+            if Path(path).exists() and not Path(path).is_dir():
+                raise InputError("is a file; give a folder to write into", file=path, key=flag)
+        elif Path(path).is_dir():
+            raise InputError("is a directory; give a file name to write", file=path, key=flag)
     for attr, flag in (("run_dir", "--run-dir"), ("run_root", "--run-root")):
         folder = getattr(args, attr, None)
         if folder and Path(folder).exists() and not Path(folder).is_dir():
