@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the fmnist-r20 ground truth: 100 archs x 2 seeds trained stand-alone with
+# Regenerate the fmnist-r20 ground truth: 100 archs x 3 seeds trained stand-alone with
 # recipe.yaml in two single-threaded workers. Resumes from gt.runs.jsonl when killed.
 # Delete gt*.json* first to retrain everything from scratch.
 set -euo pipefail
@@ -9,4 +9,4 @@ export OMP_NUM_THREADS=1
 python3 -m paddle_supernet sample --space cvpr21_resnet20 --n 100 --seed 2021 --spread macs --spacing log \
     --out benchmarks/fmnist-r20/archs.json
 python3 -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
-    --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 --workers 2
+    --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 2 --workers 2
