@@ -1,9 +1,6 @@
 """Tiny data and configs for fast engine tests."""
 from __future__ import annotations
 
-import io
-import pickle
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +11,9 @@ from paddle_supernet.engine.config import load_config
 
 def write_tiny_cifar100(folder: Path, n_train: int = 96, n_test: int = 48, seed: int = 0) -> Path:
     """A cifar-100-python.tar.gz in the official pickle format, with class-dependent brightness."""
-    rng = np.random.default_rng(seed)
-    path = folder / "cifar-100-python.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for split, n in (("train", n_train), ("test", n_test)):
-            labels = rng.integers(0, 100, size=n)
-            base = (labels * 2.5).astype(np.uint8)[:, None]
-            data = np.clip(base + rng.integers(0, 40, size=(n, 3072)), 0, 255).astype(np.uint8)
-            payload = pickle.dumps({b"data": data, b"fine_labels": labels.tolist(), b"filenames": [b"x"] * n})
-            info = tarfile.TarInfo(f"cifar-100-python/{split}")
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-    return path
+    from paddle_supernet.data.synthetic import write_cifar100_tarball
+
+    return write_cifar100_tarball(folder, n_train, n_test, seed)
 
 
 def synthetic_data(n_train: int = 64, n_val: int = 32, size: int = 8, classes: int = 4, seed: int = 0):

@@ -132,3 +132,13 @@ def test_a_folders_digest_follows_its_files_and_labels(tmp_path):
     image.write_bytes(image.read_bytes() + b"\0")  # the same name, other content
     os.utime(image, ns=(1, 1))
     assert load_dataset(_cfg(tmp_path / "a"))[1].content_digest() != before
+
+
+def test_a_synthetic_imagenet_folder_loads_with_its_thousand_classes(tmp_path):
+    from paddle_supernet.data.synthetic import write_image_folder
+
+    write_image_folder(tmp_path, classes=1000, per_class=1, val_per_class=1, size=(12, 10))
+    train, val = load_dataset(_cfg(tmp_path))
+    assert train.num_classes == val.num_classes == 1000 and len(train) == len(val) == 1000
+    images, labels = next(iter(val.eval_batches(4)))
+    assert list(images.shape) == [4, 3, 8, 8] and labels.numpy().tolist() == [0, 1, 2, 3]
