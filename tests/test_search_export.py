@@ -118,6 +118,7 @@ def test_the_search_command_writes_its_results_and_a_second_run_rescores_nothing
     history = (tmp_path / "search" / "history.jsonl").read_text().splitlines()
     assert len(history) == 13 and all(json.loads(row)["macs"] <= 1.5e7 for row in history[1:])
     assert (tmp_path / "search" / "search.png").stat().st_size > 0
+    assert any((tmp_path / "search" / "vdl").iterdir())  # the scores for VisualDL
     assert main(argv) == 0
     assert "resuming: 12 archs already scored" in capsys.readouterr().out
     assert (tmp_path / "search" / "best.json").read_bytes() == best

@@ -61,7 +61,7 @@ def _checkpoint(checkpoint: str, overrides: list[str]):
 
 
 def run_search_cmd(args) -> int:
-    from ..engine.progress import Progress
+    from ..engine.progress import Progress, ScalarLog
     from ..evaluator import Evaluator
     from ..io.atomic import atomic_write_text
     from ..io.challenge_json import ArchEntry, write_arch_file
@@ -85,9 +85,20 @@ def run_search_cmd(args) -> int:
     if history.scores:
         print(f"[search] resuming: {len(history.scores)} archs already scored in {out / 'history.jsonl'}", flush=True)
     progress = Progress("search", args.evaluations, start=len(history.scores), unit="arch", per="h")
-    result = run_search(space, ev.score, constraints, args.method, args.evaluations, args.seed, args.population,
-                        args.parents, args.mutations, args.crossovers, args.mutate_prob, distribution, variant,
-                        history, lambda n, last: progress.update(n, last=last), args.top)
+    scalars, best_so_far = ScalarLog(out / "vdl", enabled=cfg["log"].get("visualdl", True)), [float("-inf")]
+
+    def report(n: int, last: float) -> None:  # the progress line, and VisualDL (score and best so far)
+        best_so_far[0] = max(best_so_far[0], last)
+        progress.update(n, last=last, best=best_so_far[0])
+        scalars.add("search/score", last, n)
+        scalars.add("search/best", best_so_far[0], n)
+
+    try:
+        result = run_search(space, ev.score, constraints, args.method, args.evaluations, args.seed, args.population,
+                            args.parents, args.mutations, args.crossovers, args.mutate_prob, distribution, variant,
+                            history, report, args.top)
+    finally:
+        scalars.close()
     best = {f"arch{i + 1}": ArchEntry(code, value) for i, (code, value) in enumerate(result.best)}
     write_arch_file(out / "best.json", best)
     rows = {row["code"]: row for row in result.history}
