@@ -146,3 +146,12 @@ def test_sample_code_skewed_leans_to_the_ends(space):
 def test_sample_spread_rejects_unknown_spacing(space):
     with pytest.raises(InputError, match="unknown spacing 'cubic'"):
         space.sample_spread(5, seed=0, spacing="cubic")
+
+
+@pytest.mark.parametrize("variant", [{}, {"shortcut": "projection"}, {"width_map": {4: 5, 8: 9}, "prelu": True}])
+def test_group_params_shortcut_equals_the_layer_by_layer_count(variant):
+    from paddle_supernet.spaces.base import SearchSpace
+
+    space = get_space("cvpr21_resnet20")
+    codes = [space.sample(3, 0, i, 0) for i in range(60)] + [space.largest(), space.smallest()]
+    assert all(space.group_params(c, **variant) == SearchSpace.group_params(space, c, **variant) for c in codes)
