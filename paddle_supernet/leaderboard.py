@@ -18,6 +18,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import subprocess
@@ -56,32 +57,18 @@ class LeaderRow:
     def run_dir(self, run_root: Path, seed: int) -> Path:
         return run_root / f"{self.name}_seed{seed}"
 
-    def stages(self, repo: Path) -> list[str]:
-        """The stage folders of a chain (every one, shared ones included), or [""] for a run config."""
-        if not self.is_chain:
-            return [""]
-        import yaml
-
-        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
-        return [stage["name"] for stage in chain["stages"]]
-
     def last_stage_dir(self, run_root: Path, seed: int, repo: Path) -> Path:
+        """Where the row's submission is: the run folder, or a chain's last evaluated stage."""
         if not self.is_chain:
             return self.run_dir(run_root, seed)
-        import yaml
-
-        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
-        return self.run_dir(run_root, seed) / chain["evaluate"][-1]
+        return self.run_dir(run_root, seed) / _chain(repo / self.config)["evaluate"][-1]
 
     def stage_dirs(self, run_root: Path, seed: int, repo: Path) -> list[Path]:
         """Where each stage's checkpoint is (a stage with its own ``run_dir`` there)."""
         if not self.is_chain:
             return [self.run_dir(run_root, seed)]
-        import yaml
-
-        chain = yaml.safe_load((repo / self.config).read_text(encoding="utf-8"))
         return [repo / stage["run_dir"] if stage.get("run_dir") else self.run_dir(run_root, seed) / stage["name"]
-                for stage in chain["stages"]]
+                for stage in _chain(repo / self.config)["stages"]]
 
     def submission(self, run_root: Path, seed: int, repo: Path) -> Path:
         return self.last_stage_dir(run_root, seed, repo) / "submission.json"
@@ -92,6 +79,14 @@ class LeaderRow:
                     "--run-root", str(self.run_dir(run_root, seed))]
         return [python, "-m", "paddle_supernet", "run", "--config", self.config, "--set", f"seed={seed}",
                 "--run-dir", str(self.run_dir(run_root, seed))]
+
+
+@functools.lru_cache(maxsize=None)
+def _chain(path: Path) -> dict:
+    """A chain file's YAML, read once."""
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path, workers: int = 2,
