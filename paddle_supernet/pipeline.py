@@ -24,6 +24,7 @@ import yaml
 
 from .errors import InputError
 from .io.challenge_json import arch_list_from_codes, read_arch_file, write_arch_file
+from .io.guards import check_run_outputs
 
 
 def eval_arch_list(cfg: dict, space, run_dir: Path):
@@ -190,13 +191,6 @@ def is_chain(data) -> bool:
     return isinstance(data, dict) and isinstance(data.get("stages"), list) and bool(data["stages"])
 
 
-def check_run_outputs(cfg: dict, run_dir: Path, config_file: str | None) -> None:
-    """See :func:`paddle_supernet.io.guards.check_run_outputs`."""
-    from .io.guards import check_run_outputs as check
-
-    check(cfg, run_dir, config_file)
-
-
 def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None) -> dict:
     """Run every stage of a chain in order; returns ``{stage name: (trainer, arch list, submission)}``
     for the evaluated stages.
@@ -230,7 +224,7 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
                                  key="space")
             check_refines(planned[-1][1], cfg, stage["config"])
         run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
-        check_run_outputs(cfg, run_dir, stage["config"])
+        check_run_outputs(cfg, run_dir, stage["config"])  # no output over an input, before any stage trains
         previous = run_dir / "checkpoint.pdparams"
         produced |= {str(previous)} | ({str(cfg["checkpoint"]["export_full"])} if cfg["checkpoint"]["export_full"] else set())
         planned.append((stage, cfg, run_dir, evaluate))

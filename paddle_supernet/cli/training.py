@@ -233,7 +233,8 @@ def run_all(args) -> int:
     """
     import yaml
 
-    from ..pipeline import check_run_outputs, is_chain, preflight, run_chain, train_and_evaluate
+    from ..io.guards import check_run_outputs
+    from ..pipeline import is_chain, preflight, run_chain, train_and_evaluate
 
     try:
         is_chain_file = is_chain(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")))
