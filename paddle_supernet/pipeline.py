@@ -191,7 +191,8 @@ def is_chain(data) -> bool:
     return isinstance(data, dict) and isinstance(data.get("stages"), list) and bool(data["stages"])
 
 
-def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None) -> dict:
+def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None,
+              adapt=None) -> dict:
     """Run every stage of a chain in order; returns ``{stage name: (trainer, arch list, submission)}``
     for the evaluated stages.
 
@@ -201,6 +202,9 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     ``same_seed: true``. A stage with ``run_dir`` is an artifact shared by chains and seeds (e.g.
     the benchmark's pretrained full network): it runs in that directory with its own config, no
     ``overrides`` and no derived seed, so a finished one is reused by every chain.
+    ``adapt(cfg, run_dir) -> (overrides, run_dir)``, when given, changes every stage (shared ones
+    too) after its config is resolved: the rehearsal (:mod:`paddle_supernet.rehearsal`) uses it to
+    run a recipe on tiny data in its own folder; its overrides are checked as ``--set`` values are.
     """
     from .engine.config import load_config, merge_config
 
@@ -215,6 +219,10 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
         cfg = load_config(stage["config"], stage_overrides)
         if not stage["same_seed"] and index and not shared:
             cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
+        run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
+        if adapt is not None:
+            extra, run_dir = adapt(cfg, run_dir)
+            cfg = merge_config(cfg, extra, stage["config"])
         evaluate = stage["name"] in chain["evaluate"]
         preflight(cfg, stage["config"], produced, evaluate)
         if stage["from_previous"] and planned:
@@ -223,7 +231,6 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
                                  "a stage may only continue the previous stage's space", file=stage["config"],
                                  key="space")
             check_refines(planned[-1][1], cfg, stage["config"])
-        run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
         check_run_outputs(cfg, run_dir, stage["config"])  # no output over an input, before any stage trains
         previous = run_dir / "checkpoint.pdparams"
         produced |= {str(previous)} | ({str(cfg["checkpoint"]["export_full"])} if cfg["checkpoint"]["export_full"] else set())

@@ -49,3 +49,28 @@ def write_image_folder(root: str | Path, classes: int = 1000, per_class: int = 1
                 pixels = np.clip((c * 37) % 200 + rng.integers(0, 56, size=(size[1], size[0], 3)), 0, 255)
                 Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{split}_{c}_{i}.JPEG", quality=90)
     return root
+
+
+def rehearsal_data(folder: str | Path) -> dict:
+    """The rehearsal's data roots (``{"cifar100": ..., "imagenet": ...}``) under ``folder``, written once:
+    a CIFAR-100 tarball of 96 + 48 images, and 1,000 ImageNet-style classes of one training and one
+    validation JPEG each. Each is built in a temporary folder and renamed into place, so processes
+    starting together (data-parallel ranks) never read a half-written one."""
+    import os
+    import shutil
+
+    folder = Path(folder)
+    roots = {"cifar100": folder / "cifar100", "imagenet": folder / "imagenet"}
+    writers = {"cifar100": lambda path: write_cifar100_tarball(path),
+               "imagenet": lambda path: write_image_folder(path, classes=1000)}
+    for name, root in roots.items():
+        if root.exists():
+            continue
+        temporary = folder / f".{name}.{os.getpid()}"
+        shutil.rmtree(temporary, ignore_errors=True)
+        writers[name](temporary)
+        try:
+            temporary.rename(root)
+        except OSError:  # another process finished first
+            shutil.rmtree(temporary, ignore_errors=True)
+    return roots

@@ -72,6 +72,12 @@ class DataParallelRun:
         with self._parallel_model.no_sync():
             yield _Forwarding(self._parallel_model, self.model)
 
+    def wait_for_main(self) -> None:
+        """Every rank waits here until all arrive (no-op in a single process): files rank 0 writes
+        (the last checkpoint, an exported full network) exist for the next stage of every rank."""
+        if self._parallel_model is not None:
+            dist.barrier()
+
     def check_agreement(self, digest: str, step: int) -> None:
         """Compare ``digest`` (e.g. a hash of the archs and candidates of a step) across the ranks;
         :class:`RuntimeError` naming the ranks that differ (no-op in a single process)."""

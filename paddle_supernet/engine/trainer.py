@@ -128,6 +128,7 @@ class Trainer:
         self.finished = False
         self._seconds_before, self._clock = 0.0, None  # training wall time of earlier runs; start of this one
         self.last_saved = 0  # the step of the last checkpoint written or resumed
+        self.first_step_digest: str | None = None  # the strategy's agreement digest after step 1
 
     def train_seconds(self) -> float:
         """Wall time spent training this run so far, over every resume (recorded in the checkpoint)."""
@@ -139,6 +140,7 @@ class Trainer:
                 "train_seconds": self.train_seconds(),
                 "num_classes": self.train_data.num_classes, "step": self.step, "total_steps": self.total_steps,
                 "finished": self.finished, "strategy_state": self.strategy.state_dict(),
+                "first_step_digest": self.first_step_digest,
                 "data_parallel": {"ranks": self.parallel.world, "global_batch": self.cfg["data"]["batch_size"],
                                   "rank_batch": self.cfg["data"]["batch_size"] // self.parallel.world,
                                   "lr": self.cfg["optimizer"]["lr"],
@@ -157,6 +159,7 @@ class Trainer:
             self.strategy.load_state_dict(meta.get("strategy_state") or {})
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
             self._seconds_before = float(meta.get("train_seconds", 0.0))
+            self.first_step_digest = meta.get("first_step_digest")
             self.last_saved = self.step
             print(f"[train] resumed from {self.checkpoint_path} at step {self.step}/{self.total_steps}", flush=True)
             return
@@ -231,6 +234,7 @@ class Trainer:
             target = self.cfg["checkpoint"].get("export_full")
             if target and not Path(target).exists():
                 self._export_full()
+            self.parallel.wait_for_main()
             return self.checkpoint_path
         log_cfg, ckpt_every = self.cfg["log"], self.cfg["checkpoint"]["every_steps"]
         self._clock = time.perf_counter()
@@ -264,7 +268,10 @@ class Trainer:
                 scalars.update(extra)
                 self.step += 1
                 if self.step % log_cfg.get("rank_check_every", 100) == 0 or self.step == 1:
-                    self.parallel.check_agreement(self.strategy.agreement_digest(), self.step)
+                    digest = self.strategy.agreement_digest()
+                    self.parallel.check_agreement(digest, self.step)
+                    if self.step == 1:  # what the first step trained: compared across runs (the rehearsal)
+                        self.first_step_digest = digest
                 if self.step % log_cfg["every_steps"] == 0 or self.step == self.total_steps:
                     for tag, value in {**scalars, "lr": lr, "epoch": epoch}.items():
                         scalars_log.add(tag, value, self.step)
@@ -280,6 +287,7 @@ class Trainer:
         if hasattr(self.model, "set_active"):
             self.model.set_active(self.space.largest())
         self._export_full()
+        self.parallel.wait_for_main()  # a data-parallel chain's next stage reads what rank 0 wrote
         return self.checkpoint_path
 
     def _check_finite(self, scalars: dict, epoch: int) -> None:
