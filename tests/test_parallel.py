@@ -95,3 +95,21 @@ def test_moco_on_two_ranks_enqueues_the_keys_of_the_global_batch(tmp_path):
     assert state["meta"]["finished"] and state["meta"]["step"] == 4
     # 4 steps x 16 keys gathered from both ranks (8 each): the pointer went round the 40 columns to 24
     assert int(np.asarray(state["model"]["queue_ptr"])[0]) == 24
+
+
+def test_a_two_rank_chain_waits_for_rank_0s_exported_network_before_its_next_stage(tmp_path):
+    """Found by the rehearsal (issue 27): rank 1 started the next stage, which reads the full network
+    rank 0 exports when the first finishes, before rank 0 had written it ("weights file not found")."""
+    write_tiny_cifar100(tmp_path, n_train=64, n_test=16)
+    common = (f"space: cvpr22_resnet48\nmodel: {{small_input: true, width_scale: 0.125}}\n"
+              f"data: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16}}\n"
+              "schedule: {epochs: 1}\ncheckpoint: {every_steps: 100}\nlog: {visualdl: false}\n")
+    full = tmp_path / "full.pdparams"
+    (tmp_path / "first.yaml").write_text(common + f"name: first\nstrategy: {{name: fixed}}\n"
+                                                  f"checkpoint: {{every_steps: 100, export_full: {full}}}\n")
+    (tmp_path / "second.yaml").write_text(common + f"name: second\nstrategy: {{name: uniform}}\n"
+                                                   f"model: {{small_input: true, width_scale: 0.125, pretrained: {full}}}\n")
+    (tmp_path / "chain.yaml").write_text("name: two\nstages:\n  - {name: first, config: first.yaml}\n"
+                                         "  - {name: second, config: second.yaml, from_previous: false}\n")
+    launch_two_ranks(["chain", "--chain", str(tmp_path / "chain.yaml"), "--run-root", str(tmp_path / "runs")], tmp_path)
+    assert load_checkpoint(tmp_path / "runs" / "second" / "checkpoint.pdparams")["meta"]["finished"]

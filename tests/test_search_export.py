@@ -123,3 +123,54 @@ def test_the_search_command_writes_its_results_and_a_second_run_rescores_nothing
     assert "resuming: 12 archs already scored" in capsys.readouterr().out
     assert (tmp_path / "search" / "best.json").read_bytes() == best
     assert (tmp_path / "search" / "history.jsonl").read_text().splitlines() == history
+
+
+def test_finetuning_starts_from_the_supernets_slice_and_its_result_exports_and_loads_the_same_way(tmp_path):
+    from paddle_supernet.export import export_arch, finetune_network
+    from paddle_supernet.inference_path import load_predictor, run_batches
+
+    data = synthetic_data()
+    Trainer(tiny_config(["schedule.epochs=1"]), tmp_path / "run", data=data).fit()
+    ckpt = tmp_path / "run" / "checkpoint.pdparams"
+    code = SPACE.sample(0, 0, 7, 0)
+    recipe = tiny_config(["schedule.epochs=1", "optimizer.lr=0.01", "schedule.warmup_steps=0"])
+    ev = Evaluator.from_checkpoint(ckpt, data=data)
+    ev.model.set_active(code)
+    ev._calibrate()
+    inherited = ev.model.export(code)
+    start = {k: v.numpy().copy() for k, v in inherited.state_dict().items()}
+    seen = {}
+
+    class Spy(paddle.nn.Layer):  # records the weights the fine-tuning's first forward sees
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            if not seen:
+                seen.update({k: v.numpy().copy() for k, v in self.net.state_dict().items()})
+            return self.net(x)
+
+    result = finetune_network(Spy(inherited), recipe, data)
+    assert result["steps"] == 4 and 0 <= result["acc"] <= 1
+    assert seen.keys() == start.keys()
+    for key in start:  # exactly the supernet's slice, not a fresh initialisation
+        np.testing.assert_array_equal(seen[key], start[key])
+    assert any(not np.array_equal(v.numpy(), start[k]) for k, v in inherited.state_dict().items())  # it trained
+
+    record = export_arch(Evaluator.from_checkpoint(ckpt, data=data), code, tmp_path / "deploy", str(ckpt),
+                         finetune=recipe, finetune_data=data)
+    assert record["finetune"]["steps"] == 4
+    again = Evaluator.from_checkpoint(ckpt, data=data)
+    again.model.set_active(code)
+    again._calibrate()
+    twin = again.model.export(code)
+    finetune_network(twin, recipe, data)  # the same recipe from the same start: the same network
+    images = np.random.default_rng(1).normal(size=(3, 3, 8, 8)).astype("float32")
+    with paddle.no_grad():
+        expected = twin(paddle.to_tensor(images)).numpy()
+    predictor = load_predictor(str(tmp_path / "deploy" / "model"), threads=1)
+    out = run_batches(predictor, predictor.get_input_names()[0], [images])[0][0]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    with pytest.raises(InputError, match="model.pretrained"):
+        finetune_network(twin, tiny_config(["model.pretrained=x.pdparams"]), data)

@@ -40,6 +40,8 @@ def add_commands(sub) -> None:
     p.add_argument("--arch", required=True, help="the arch code (or KEY of --archs)")
     p.add_argument("--archs", help="an arch list to read --arch from as a key")
     p.add_argument("--out", required=True, help="folder: model.json / model.pdmodel + model.pdiparams, export.json")
+    p.add_argument("--finetune", metavar="CONFIG", help="first train the exported net with this stand-alone recipe "
+                   "(data, optimizer, schedule), starting from the supernet's weights instead of from scratch")
     add_eval_overrides(p)
     p.set_defaults(run=run_export)
 
@@ -126,8 +128,19 @@ def run_export(args) -> int:
         code = listed[code].arch
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise InputError("is a file; give a folder for the model", file=args.out, key="--out")
+    finetune = None
+    if args.finetune:
+        from ..engine.config import load_config
+
+        finetune = load_config(args.finetune)
+        if finetune["space"] != space.name:
+            raise InputError(f"is a {finetune['space']} recipe, the checkpoint a {space.name} supernet",
+                             file=args.finetune, key="space")
     record = export_arch(Evaluator.from_checkpoint(args.checkpoint, args.set, state=state), code, args.out,
-                         str(args.checkpoint))
+                         str(args.checkpoint), finetune=finetune, finetune_file=args.finetune or "--finetune")
+    if record["finetune"]:
+        print(f"[export] fine-tuned {record['finetune']['steps']} steps with {args.finetune}: validation accuracy "
+              f"{record['finetune']['acc']:.4f}")
     print(f"[export] wrote {code} to {Path(args.out) / 'model'} (input {record['input_shape']}, BN recalibrated; "
           "export.json beside it)")
     return 0
