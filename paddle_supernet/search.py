@@ -94,8 +94,9 @@ class SearchResult:
 class SearchHistory:
     """The JSON-lines history: a header line, then one line per scored arch (flushed as it comes)."""
 
-    def __init__(self, path: str | Path | None, header: dict):
-        self.path, self.header, self.scores = (Path(path) if path else None), header, {}
+    def __init__(self, path: str | Path | None, header: dict, write: bool = True):
+        """``write`` False: read an existing history only (a data-parallel rank other than 0)."""
+        self.path, self.header, self.scores, self.write = (Path(path) if path else None), header, {}, write
         if self.path is None:
             return
         if self.path.exists():
@@ -104,12 +105,12 @@ class SearchHistory:
                 raise InputError("was written by another search (checkpoint, method, constraints, seed or settings); "
                                  "delete it to start over, or resume with what made it", file=str(self.path))
             self.scores = {row["code"]: row["score"] for row in rows[1:]}
-        else:
+        elif self.write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(header) + "\n")
 
     def append(self, row: dict) -> None:
-        if self.path is not None:
+        if self.path is not None and self.write:
             with open(self.path, "a") as handle:
                 handle.write(json.dumps(row) + "\n")
                 handle.flush()
@@ -118,8 +119,11 @@ class SearchHistory:
 def run_search(space, score: Callable[[str], float], constraints: Sequence[Constraint], method: str = "evolution",
                evaluations: int = 1000, seed: int = 0, population: int = 50, parents: int = 10, mutations: int = 25,
                crossovers: int = 25, mutate_prob: float = 0.1, distribution=None, variant=None,
-               history: SearchHistory | None = None, progress: Callable | None = None, top: int = 5) -> SearchResult:
-    """Search ``space`` for the archs ``score`` rates highest within ``constraints``; see the module docstring."""
+               history: SearchHistory | None = None, progress: Callable | None = None, top: int = 5,
+               score_many: Callable | None = None) -> SearchResult:
+    """Search ``space`` for the archs ``score`` rates highest within ``constraints``; see the module docstring.
+    ``score_many(codes)``: the scores of a generation's new archs, in order, as an iterable (default: ``score``
+    of each in turn, each kept as it comes); e.g. a generation spread over data-parallel ranks."""
     if method not in METHODS:
         raise InputError(f"must be one of {', '.join(METHODS)}, got {method!r}", key="--method")
     if evaluations < 1 or population < 1 or not 1 <= parents <= population or mutations < 0 or crossovers < 0 \
@@ -136,10 +140,17 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
         cost = costs(space, code, variant)
         return all(cost[c.cost] <= c.bound for c in constraints)
 
-    def evaluate(code: str, generation: int) -> None:
-        if code in scored or len(scored) >= evaluations:
-            return
-        value = history.scores[code] if code in history.scores else float(score(code))
+    def evaluate_all(codes: list, generation: int) -> None:
+        fresh: list = []
+        for code in codes:  # in order, each once, up to the number of evaluations
+            if code not in scored and code not in fresh and len(scored) + len(fresh) < evaluations:
+                fresh.append(code)
+        missing = [code for code in fresh if code not in history.scores]
+        values = iter(score_many(missing) if score_many is not None and missing else (float(score(c)) for c in missing))
+        for code in fresh:
+            register(code, history.scores[code] if code in history.scores else float(next(values)), generation)
+
+    def register(code: str, value: float, generation: int) -> None:
         scored[code] = value
         row = {"code": code, "score": value, **costs(space, code, variant), "generation": generation}
         result.history.append(row)
@@ -172,8 +183,7 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
                 scored.setdefault(code, None)  # reserved: distinct within the batch
             for code in batch:
                 scored.pop(code)
-            for code in batch:
-                evaluate(code, generation)
+            evaluate_all(batch, generation)
             if method == "random" or not batch:
                 break
         else:
@@ -203,8 +213,7 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
             new = list(dict.fromkeys(new))
             if not new:
                 break  # the constraints leave nothing new near the parents
-            for code in new:
-                evaluate(code, generation)
+            evaluate_all(new, generation)
         generation += 1
     return result
 

@@ -174,3 +174,23 @@ def test_finetuning_starts_from_the_supernets_slice_and_its_result_exports_and_l
     np.testing.assert_allclose(out, expected, atol=1e-5)
     with pytest.raises(InputError, match="model.pretrained"):
         finetune_network(twin, tiny_config(["model.pretrained=x.pdparams"]), data)
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
+                    reason="needs Debian's dataset-fashion-mnist (bash tools/install.sh --data)")
+def test_a_search_spread_over_two_ranks_scores_what_one_process_scores(tmp_path):
+    from helpers import launch_two_ranks
+
+    from paddle_supernet.cli import main
+
+    Trainer(tiny_config(["schedule.epochs=1"]), tmp_path / "run", data=synthetic_data(classes=10)).fit()
+    args = ["search", "--checkpoint", str(tmp_path / "run" / "checkpoint.pdparams"), "--budget", "macs=1.5e7",
+            "--evaluations", "10", "--population", "5", "--parents", "2", "--mutations", "3", "--crossovers", "2",
+            "--set", "eval.val_subset=64", "--set", "eval.calib_images=32"]
+    assert main(args + ["--out-dir", str(tmp_path / "one")]) == 0
+    launch_two_ranks(args + ["--out-dir", str(tmp_path / "two")], tmp_path)
+    one = [json.loads(row) for row in (tmp_path / "one" / "history.jsonl").read_text().splitlines()[1:]]
+    two = [json.loads(row) for row in (tmp_path / "two" / "history.jsonl").read_text().splitlines()[1:]]
+    assert [row["code"] for row in two] == [row["code"] for row in one] and len(one) == 10
+    np.testing.assert_allclose([row["score"] for row in two], [row["score"] for row in one], atol=1e-6)
+    assert (tmp_path / "two" / "best.json").read_bytes() == (tmp_path / "one" / "best.json").read_bytes()

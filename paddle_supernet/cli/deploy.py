@@ -83,13 +83,24 @@ def run_search_cmd(args) -> int:
     header = {"search": 1, "producer": ev.producer, "method": args.method,
               "budgets": [[c.cost, c.bound] for c in constraints], "seed": args.seed, "evaluations": args.evaluations,
               "evolution": [args.population, args.parents, args.mutations, args.crossovers, args.mutate_prob]}
-    history = SearchHistory(out / "history.jsonl", header)
-    if history.scores:
+    score_many, main = _generation_over_ranks(ev.score)
+    if main:
+        history = SearchHistory(out / "history.jsonl", header)
+    if score_many is not None:  # rank 0 has written or checked the history; the others read it
+        import paddle.distributed as dist
+
+        dist.barrier()
+        if not main:
+            history = SearchHistory(out / "history.jsonl", header, write=False)
+    if history.scores and main:
         print(f"[search] resuming: {len(history.scores)} archs already scored in {out / 'history.jsonl'}", flush=True)
     progress = Progress("search", args.evaluations, start=len(history.scores), unit="arch", per="h")
-    scalars, best_so_far = ScalarLog(out / "vdl", enabled=cfg["log"].get("visualdl", True)), [float("-inf")]
+    scalars = ScalarLog(out / "vdl", enabled=cfg["log"].get("visualdl", True) and main)
+    best_so_far = [float("-inf")]
 
     def report(n: int, last: float) -> None:  # the progress line, and VisualDL (score and best so far)
+        if not main:
+            return
         best_so_far[0] = max(best_so_far[0], last)
         progress.update(n, last=last, best=best_so_far[0])
         scalars.add("search/score", last, n)
@@ -98,9 +109,11 @@ def run_search_cmd(args) -> int:
     try:
         result = run_search(space, ev.score, constraints, args.method, args.evaluations, args.seed, args.population,
                             args.parents, args.mutations, args.crossovers, args.mutate_prob, distribution, variant,
-                            history, report, args.top)
+                            history, report, args.top, score_many)
     finally:
         scalars.close()
+    if not main:
+        return 0
     best = {f"arch{i + 1}": ArchEntry(code, value) for i, (code, value) in enumerate(result.best)}
     write_arch_file(out / "best.json", best)
     rows = {row["code"]: row for row in result.history}
@@ -112,6 +125,33 @@ def run_search_cmd(args) -> int:
     print(f"[search] {len(result.history)} archs scored; best {result.best[0][1]:.4f}: {result.best[0][0]}")
     print(f"[search] wrote {out / 'best.json'}, {out / 'summary.json'}, {out / 'search.png'}")
     return 0
+
+
+def _generation_over_ranks(score):
+    """Under ``paddle.distributed.launch``: ``(score_many, is rank 0)``, where ``score_many(codes)`` has
+    each rank score every world-th arch of a generation and gives every rank all the scores (a
+    sum over ranks of each rank's own, zeros elsewhere), so that all ranks continue the search
+    alike; ``(None, True)`` in a single process."""
+    import paddle.distributed as dist
+
+    world = dist.get_world_size()
+    if world <= 1:
+        return None, True
+    import numpy as np
+    import paddle
+
+    dist.init_parallel_env()
+    rank = dist.get_rank()
+
+    def score_many(codes: list) -> list:
+        values = np.zeros(len(codes), dtype="float64")
+        for i in range(rank, len(codes), world):
+            values[i] = float(score(codes[i]))
+        total = paddle.to_tensor(values)
+        dist.all_reduce(total)
+        return [float(v) for v in total.numpy()]
+
+    return score_many, rank == 0
 
 
 def run_export(args) -> int:
