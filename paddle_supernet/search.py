@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 from .errors import InputError
 from .rng import local_rng
 
-COSTS = ("params", "macs")
+COSTS = ("params", "macs", "latency")  # latency: ms of the deployed network here (a LatencyTable)
 METHODS = ("evolution", "random")
 SEARCH_STREAM = 41
 MAX_DRAWS = 20_000
@@ -62,16 +62,24 @@ class Constraint:
         return cls(name, bound)
 
 
-def costs(space, code: str, variant: dict | None = None) -> dict:
-    """Params and MACs of ``code`` on the network actually built (``variant``)."""
+def costs(space, code: str, variant: dict | None = None, latency=None) -> dict:
+    """Params and MACs of ``code`` on the network actually built (``variant``), and with a
+    :class:`~paddle_supernet.latency.LatencyTable` its predicted latency in ms."""
     variant = dict(variant or {})
-    return {"params": space.params(code, **variant), "macs": space.macs(code, **variant)}
+    out = {"params": space.params(code, **variant), "macs": space.macs(code, **variant)}
+    if latency is not None:
+        out["latency"] = round(latency.predict(code), 4)
+    return out
 
 
-def check_satisfiable(space, constraints: Sequence[Constraint], distribution=None, variant=None) -> None:
-    """Refuse bounds no arch meets: params and MACs grow with every choice, so the smallest arch is the
-    cheapest; a bound below its cost names the bound and the smallest attainable value."""
-    cheapest = costs(space, space.smallest(distribution), variant)
+def check_satisfiable(space, constraints: Sequence[Constraint], distribution=None, variant=None,
+                      latency=None) -> None:
+    """Refuse bounds no arch meets: params, MACs and latency grow with every choice, so the smallest arch
+    is the cheapest; a bound below its cost names the bound and the smallest attainable value."""
+    if latency is None and any(c.cost == "latency" for c in constraints):
+        raise InputError("a latency budget needs a latency table (--latency-table FILE, built as needed)",
+                         key="--budget")
+    cheapest = costs(space, space.smallest(distribution), variant, latency)
     for c in constraints:
         if cheapest[c.cost] > c.bound:
             raise InputError(f"{c.cost} <= {c.bound:g} is met by no arch of {space.name}: the smallest attainable is "
@@ -120,7 +128,7 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
                evaluations: int = 1000, seed: int = 0, population: int = 50, parents: int = 10, mutations: int = 25,
                crossovers: int = 25, mutate_prob: float = 0.1, distribution=None, variant=None,
                history: SearchHistory | None = None, progress: Callable | None = None, top: int = 5,
-               score_many: Callable | None = None) -> SearchResult:
+               score_many: Callable | None = None, latency=None) -> SearchResult:
     """Search ``space`` for the archs ``score`` rates highest within ``constraints``; see the module docstring.
     ``score_many(codes)``: the scores of a generation's new archs, in order, as an iterable (default: ``score``
     of each in turn, each kept as it comes); e.g. a generation spread over data-parallel ranks."""
@@ -130,14 +138,15 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
             or not 0 <= mutate_prob <= 1:
         raise InputError("needs evaluations, population >= 1, 1 <= parents <= population, mutations and crossovers "
                          ">= 0 and 0 <= mutate_prob <= 1")
-    check_satisfiable(space, constraints, distribution, variant)
+    check_satisfiable(space, constraints, distribution, variant, latency)
     history = history or SearchHistory(None, {})
+    timed = latency if any(c.cost == "latency" for c in constraints) else None  # measured only when bounded
     choices = space.choices(distribution)
     result = SearchResult(top=top)
     scored: dict[str, float] = {}
 
     def fits(code: str) -> bool:
-        cost = costs(space, code, variant)
+        cost = costs(space, code, variant, timed)
         return all(cost[c.cost] <= c.bound for c in constraints)
 
     def evaluate_all(codes: list, generation: int) -> None:
@@ -152,7 +161,7 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
 
     def register(code: str, value: float, generation: int) -> None:
         scored[code] = value
-        row = {"code": code, "score": value, **costs(space, code, variant), "generation": generation}
+        row = {"code": code, "score": value, **costs(space, code, variant, timed), "generation": generation}
         result.history.append(row)
         if code not in history.scores:
             history.append(row)

@@ -72,7 +72,7 @@ def test_bad_budgets_are_refused_before_any_scoring():
     with pytest.raises(InputError, match=r"--budget: macs <= 1000 is met by no arch of cvpr21_resnet20: the smallest "
                                          r"attainable is 1\.29371e\+06"):
         run_search(SPACE, lambda c: pytest.fail("scored"), [Constraint("macs", 1e3)])
-    for text, message in (("latency=3", "must be COST=BOUND with COST one of params, macs"),
+    for text, message in (("energy=3", "must be COST=BOUND with COST one of params, macs, latency"),
                           ("macs=-1", "bound must be a finite number > 0")):
         with pytest.raises(InputError, match=message):
             Constraint.parse(text)

@@ -20,7 +20,8 @@ def add_commands(sub) -> None:
                                       "(evolutionary or random search; resumes after a kill)")
     p.add_argument("--checkpoint", required=True, help="a paddle_supernet checkpoint")
     p.add_argument("--budget", action="append", default=[], metavar="COST=BOUND",
-                   help="an upper bound: params=N or macs=N, counted on the network the supernet trains (repeatable)")
+                   help="an upper bound: params=N or macs=N, counted on the network the supernet trains, or latency=MS of "
+                        "its deployed stand-alone network here, batch 1 (repeatable)")
     p.add_argument("--method", choices=("evolution", "random"), default="evolution",
                    help="evolution (default) or random search with the same number of scored archs")
     p.add_argument("--evaluations", type=counting(1), default=1000, help="archs scored (default 1000)")
@@ -31,6 +32,9 @@ def add_commands(sub) -> None:
     p.add_argument("--crossovers", type=counting(0), default=25, help="evolution: crossovers a generation (default 25)")
     p.add_argument("--mutate-prob", type=float, default=0.1, help="evolution: per-choice mutation probability (0.1)")
     p.add_argument("--top", type=counting(1), default=5, help="best archs to write (default 5)")
+    p.add_argument("--latency-table", metavar="FILE", help="per-unit latencies of the deployed network here "
+                   "(JSON; measured through Paddle Inference as needed and kept): needed by --budget latency=MS")
+    p.add_argument("--latency-threads", type=counting(1), default=1, help="threads the latency is measured with (1)")
     p.add_argument("--out-dir", required=True, help="history.jsonl (resumable), best.json, summary.json, search.png")
     add_eval_overrides(p)
     p.set_defaults(run=run_search_cmd)
@@ -77,12 +81,14 @@ def run_search_cmd(args) -> int:
     cfg = state["meta"]["config"]
     variant = model_variant(cfg["model"], cfg["data"]["image_size"])
     distribution = cfg["model"].get("distribution")
-    check_satisfiable(space, constraints, distribution, variant)  # before any data is loaded or arch scored
+    latency = _latency_table(args, state["meta"], space) if args.latency_table else None
+    check_satisfiable(space, constraints, distribution, variant, latency)  # before any data is loaded or arch scored
     ev = Evaluator.from_checkpoint(args.checkpoint, args.set, state=state)
     out = Path(args.out_dir)
     header = {"search": 1, "producer": ev.producer, "method": args.method,
               "budgets": [[c.cost, c.bound] for c in constraints], "seed": args.seed, "evaluations": args.evaluations,
-              "evolution": [args.population, args.parents, args.mutations, args.crossovers, args.mutate_prob]}
+              "evolution": [args.population, args.parents, args.mutations, args.crossovers, args.mutate_prob],
+              **({"latency": {"table": str(args.latency_table), **latency.header}} if latency else {})}
     score_many, main = _generation_over_ranks(ev.score)
     if main:
         history = SearchHistory(out / "history.jsonl", header)
@@ -109,7 +115,7 @@ def run_search_cmd(args) -> int:
     try:
         result = run_search(space, ev.score, constraints, args.method, args.evaluations, args.seed, args.population,
                             args.parents, args.mutations, args.crossovers, args.mutate_prob, distribution, variant,
-                            history, report, args.top, score_many)
+                            history, report, args.top, score_many, latency)
     finally:
         scalars.close()
     if not main:
@@ -125,6 +131,20 @@ def run_search_cmd(args) -> int:
     print(f"[search] {len(result.history)} archs scored; best {result.best[0][1]:.4f}: {result.best[0][0]}")
     print(f"[search] wrote {out / 'best.json'}, {out / 'summary.json'}, {out / 'search.png'}")
     return 0
+
+
+def _latency_table(args, meta: dict, space):
+    """The search's latency table: the checkpoint's stand-alone network at its input size, batch 1.
+    Under paddle.distributed.launch it is read only (every rank must predict alike): build it first
+    in one process."""
+    import paddle.distributed as dist
+
+    from ..latency import LatencyTable
+    from ..models import build_standalone
+
+    cfg, size = meta["config"], meta["config"]["data"]["image_size"]
+    return LatencyTable(args.latency_table, space.name, lambda code: build_standalone(cfg, code, meta["num_classes"], 0),
+                        [1, 3, size, size], args.latency_threads, frozen=dist.get_world_size() > 1)
 
 
 def _generation_over_ranks(score):

@@ -307,3 +307,18 @@ class StandaloneResNet20(nn.Layer):
         for block in self.blocks:
             x = block(x)
         return self.head(paddle.flatten(self.pool(x), 1))
+
+    def units(self) -> list:
+        """The layers whose composition is :meth:`forward` (stem, blocks, head): what latency tables time."""
+        return [nn.Sequential(self.stem_conv, self.stem_bn, self.relu), *self.blocks, _PoolHead(self.pool, self.head)]
+
+
+class _PoolHead(nn.Layer):
+    """Global pooling, flatten and the classifier: the last unit of :meth:`StandaloneResNet20.units`."""
+
+    def __init__(self, pool, head):
+        super().__init__()
+        self.pool, self.head = pool, head
+
+    def forward(self, x):
+        return self.head(paddle.flatten(self.pool(x), 1))

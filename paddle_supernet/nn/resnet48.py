@@ -273,3 +273,7 @@ class StandaloneResNet48(nn.Layer):
         for block in self.blocks:
             x = block(x)
         return x
+
+    def units(self) -> list:
+        """The layers whose composition is :meth:`forward` (stem, blocks, head): what latency tables time."""
+        return list(self.blocks)
