@@ -20,4 +20,7 @@ bash benchmarks/pilot-r48-size/run.sh
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 python3 tools/leaderboard.py --workers 2
 
+step "search on the supernet against random search and the size heuristic, 3 MACs budgets (issue 28)"
+nice -n 10 python3 tools/search_evidence.py --workers 2
+
 step "done"

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Does search on our supernet beat random search and the size heuristic? (issue 28, fmnist-r20)
+
+For three MACs budgets (the 25th, 50th and 75th percentiles of the space's MACs over 10,000 drawn
+archs, counted on the network the supernet trains), three picks each: the best arch of an
+evolutionary search and of a random search with the same number of scored archs (the supernet's
+calibrated accuracy), and the largest arch under the budget (the most MACs found by the same
+evolutionary search scoring MACs instead of the supernet). Each pick is trained stand-alone with
+the benchmark's ground-truth recipe for 3 seeds, and fine-tuned from the supernet's weights with
+the same recipe (`export --finetune`, 1 seed); its stand-alone accuracy is placed among the
+ground-truth archs under the same budget. Everything resumes after a kill (search histories, the
+stand-alone runs log, one file per fine-tuned pick).
+
+    python tools/search_evidence.py [--checkpoint runs/quickstart_fmnist_r20/checkpoint.pdparams] [--workers 2]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+BENCH = REPO / "benchmarks" / "fmnist-r20"
+OUT = BENCH / "search"
+RUNS = REPO / "runs" / "search_evidence"
+PERCENTILES = (25, 50, 75)
+PICKS = ("evolution", "random", "largest")
+
+
+def cli(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "paddle_supernet", *args], cwd=REPO, check=True)
+
+
+def budgets(space, variant) -> dict:
+    codes = space.sample_unique(10_000, 0)
+    macs = np.array([space.macs(code, **variant) for code in codes], dtype=float)
+    return {p: float(np.percentile(macs, p)) for p in PERCENTILES}
+
+
+def largest_under(space, bound: float, variant, evaluations: int) -> str:
+    """The most MACs under ``bound`` an evolutionary search scoring MACs finds (no supernet involved)."""
+    from paddle_supernet.search import Constraint, run_search
+
+    result = run_search(space, lambda code: float(space.macs(code, **variant)), [Constraint("macs", bound)],
+                        "evolution", evaluations, seed=0, variant=variant)
+    return result.best[0][0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default="runs/quickstart_fmnist_r20/checkpoint.pdparams")
+    parser.add_argument("--evaluations", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    from paddle_supernet.engine.checkpoint import load_checkpoint
+    from paddle_supernet.io.atomic import atomic_write_text
+    from paddle_supernet.io.challenge_json import ArchEntry, read_arch_file, write_arch_file
+    from paddle_supernet.proxies import model_variant
+    from paddle_supernet.spaces import get_space
+
+    checkpoint = REPO / args.checkpoint
+    if not checkpoint.exists():  # the quick-start supernet
+        cli("train", "--config", "configs/quickstart_fmnist_r20.yaml", "--run-dir", str(checkpoint.parent))
+    cfg = load_checkpoint(checkpoint)["meta"]["config"]
+    space = get_space(cfg["space"])
+    variant = model_variant(cfg["model"], cfg["data"]["image_size"])
+    bounds = budgets(space, variant)
+    picks = {}
+    for p, bound in bounds.items():
+        for method in ("evolution", "random"):
+            folder = RUNS / f"p{p}_{method}"
+            cli("search", "--checkpoint", str(checkpoint), "--budget", f"macs={bound:.0f}", "--method", method,
+                "--evaluations", str(args.evaluations), "--out-dir", str(folder))
+            picks[f"p{p}_{method}"] = read_arch_file(folder / "best.json", space)["arch1"].arch
+        picks[f"p{p}_largest"] = largest_under(space, round(bound), variant, args.evaluations)
+    OUT.mkdir(parents=True, exist_ok=True)
+    names = {f"arch{i + 1}": key for i, key in enumerate(picks)}  # challenge keys; picks.names.json says which
+    write_arch_file(OUT / "picks.json", {arch: ArchEntry(picks[key], 0.0) for arch, key in names.items()})
+    atomic_write_text(OUT / "picks.names.json", json.dumps(names, indent=1) + "\n")
+    cli("standalone", "--config", str(BENCH / "recipe.yaml"), "--archs", str(OUT / "picks.json"),
+        "--out", str(OUT / "picks_standalone.json"), "--seeds", "0", "1", "2", "--workers", str(args.workers))
+    finetuned = {}
+    for key, code in picks.items():
+        folder = RUNS / "finetuned" / key
+        if not (folder / "export.json").exists():
+            cli("export", "--checkpoint", str(checkpoint), "--arch", code, "--out", str(folder),
+                "--finetune", str(BENCH / "recipe.yaml"))
+        finetuned[key] = json.loads((folder / "export.json").read_text())["finetune"]["acc"]
+    standalone = {names[arch]: entry.acc for arch, entry in read_arch_file(OUT / "picks_standalone.json", space).items()}
+    gt = read_arch_file(BENCH / "gt.json", space)
+    rows = []
+    for p, bound in bounds.items():
+        under = sorted(entry.acc for entry in gt.values() if space.macs(entry.arch, **variant) <= bound)
+        for method in PICKS:
+            key = f"p{p}_{method}"
+            acc = standalone[key]
+            rows.append({"budget_percentile": p, "macs_bound": round(bound), "pick": method, "code": picks[key],
+                         "macs": space.macs(picks[key], **variant), "standalone_acc": acc,
+                         "finetuned_acc": finetuned[key], "gt_archs_under_budget": len(under),
+                         "beats_gt_share": float(np.mean([acc > a for a in under])) if under else None})
+    atomic_write_text(OUT / "summary.json", json.dumps({"checkpoint": args.checkpoint, "evaluations": args.evaluations,
+                                                        "rows": rows}, indent=1) + "\n")
+    lines = ["| MACs budget (percentile) | pick | MACs | stand-alone acc (3 seeds) | fine-tuned from the supernet "
+             "(1 seed) | beats this share of the ground-truth archs under the budget |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        share = "-" if r["beats_gt_share"] is None else f"{r['beats_gt_share']:.0%} of {r['gt_archs_under_budget']}"
+        lines.append(f"| {r['macs_bound']:,} (p{r['budget_percentile']}) | {r['pick']} | {r['macs']:,} | "
+                     f"{r['standalone_acc']:.4f} | {r['finetuned_acc']:.4f} | {share} |")
+    atomic_write_text(OUT / "table.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
