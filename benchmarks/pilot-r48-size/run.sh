@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/install.sh --data
 export OMP_NUM_THREADS=1
-for recipe in ${RECIPES:-ref a-60k-warm b-w4-warm c-32px-warm}; do
+for recipe in ${RECIPES:-ref d-crop-warm a-60k-warm b-w4-warm c-32px-warm}; do
   nice -n 10 python3 -m paddle_supernet standalone --config "benchmarks/pilot-r48-size/$recipe/recipe.yaml" \
       --archs benchmarks/pilot-r48-size/archs.json --out "benchmarks/pilot-r48-size/$recipe/gt.json" \
       --seeds 0 1 --workers 2
