@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping
 
 import paddle
-import paddle.nn.functional as F
+import numpy as np
 
 from .data import load_dataset
 from .data.arrays import seeded_subset
@@ -223,13 +223,17 @@ def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:
 
 
 def accuracy_and_loss(model, batches) -> tuple[float, float]:
-    """Top-1 accuracy and mean cross-entropy of ``model`` in eval mode over ``(images, labels)`` batches."""
+    """Top-1 accuracy and mean cross-entropy of ``model`` in eval mode over ``(images, labels)`` batches.
+
+    The cross-entropy is a float64 log-softmax of the logits, as the inference backends compute it:
+    Paddle's ``F.cross_entropy`` caps a sample's loss at 64, so the backends' ``neg_loss`` scores
+    disagreed on badly wrong archs (found by the rehearsal)."""
+    from .inference_path import accuracy_and_loss_from_logits
+
     model.eval()
-    correct, loss_sum, count = 0, 0.0, 0
+    logits, labels = [], []
     with paddle.no_grad():
-        for images, labels in batches:
-            logits = model(images)
-            correct += int((logits.argmax(axis=1) == labels).astype("int64").sum())
-            loss_sum += float(F.cross_entropy(logits, labels, reduction="sum"))
-            count += int(labels.shape[0])
-    return correct / count, loss_sum / count
+        for images, batch_labels in batches:
+            logits.append(model(images).numpy())
+            labels.append(np.asarray(batch_labels.numpy()).reshape(-1))
+    return accuracy_and_loss_from_logits(logits, labels)

@@ -250,6 +250,7 @@ def rehearse_recipe(recipe: str | Path, setting: Setting, init_from: str | None 
         from .engine.config import merge_config
 
         extra, run_dir = adapt(cfg, Path(setting.root) / "runs" / "alone" / cfg["name"])
+        print(f"[rehearse] run dir {run_dir}", flush=True)
         trainer, _, _ = train_and_evaluate(merge_config(cfg, extra, str(recipe)), run_dir, config_file=str(recipe))
         evaluated = {cfg["name"]: run_dir}
     record = {"recipe": str(recipe), "stages": [], "evaluated": {}}

@@ -249,3 +249,24 @@ def test_a_code_the_supernet_cannot_run_is_refused_before_anything_is_written(tm
     with pytest.raises(InputError, match=r"arch2: arch code .* is outside the test distribution"):
         ev.evaluate(archs, tmp_path / "s.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_dygraph_loss_is_not_capped_and_equals_the_inference_backends():
+    """Found by the rehearsal (issue 27): Paddle's F.cross_entropy caps a sample's loss at 64, the
+    inference backends' float64 log-softmax does not, so neg_loss scores of a badly wrong arch differed."""
+    import numpy as np
+    import paddle
+
+    from paddle_supernet.evaluator import accuracy_and_loss
+
+    logits = np.array([[90.0, 0.0, -5.0], [0.0, 2.0, 1.0], [3.0, 1.0, 0.5]], dtype="float32")
+    labels = np.array([2, 1, 0])
+
+    class Fixed(paddle.nn.Layer):
+        def forward(self, x):
+            return paddle.to_tensor(logits)
+
+    acc, loss = accuracy_and_loss(Fixed(), [(paddle.zeros([3, 1]), paddle.to_tensor(labels))])
+    z = logits.astype(np.float64)
+    expected = np.mean([np.log(np.exp(z[i]).sum()) - z[i, labels[i]] for i in range(3)])
+    assert acc == 2 / 3 and loss == pytest.approx(expected, rel=1e-12) and loss > 64 / 3

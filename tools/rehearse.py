@@ -64,9 +64,9 @@ def slug(recipe: str) -> str:
     return recipe.removeprefix("configs/").removesuffix(".yaml").replace("/", "__")
 
 
-def run_worker(recipe: str, root: Path, log: Path, kill_at_second_stage: bool, env: dict) -> tuple[int, float, str]:
-    """One worker process; returns (exit code, peak RSS in MB, its output). With ``kill_at_second_stage``,
-    SIGKILL when a stage starts after one that trained in this process."""
+def run_worker(recipe: str, root: Path, log: Path, kill_after_training: bool, env: dict) -> tuple[int, float, str]:
+    """One worker process; returns (exit code, peak RSS in MB, its output). With ``kill_after_training``,
+    SIGKILL as soon as a stage has trained in this process and the next stage or the evaluation starts."""
     args = [sys.executable, str(REPO / "tools" / "rehearse.py"), "worker", "--recipe", recipe, "--root", str(root)]
     proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, trained, killed = [], False, False
@@ -74,7 +74,7 @@ def run_worker(recipe: str, root: Path, log: Path, kill_at_second_stage: bool, e
         lines.append(line)
         if line.startswith("[train]") and "step/s" in line:
             trained = True
-        if kill_at_second_stage and trained and line.startswith("[chain] stage"):
+        if kill_after_training and trained and line.startswith(("[chain] stage", "[eval]")):
             proc.kill()
             killed = True
             break
@@ -87,7 +87,8 @@ def run_worker(recipe: str, root: Path, log: Path, kill_at_second_stage: bool, e
 
 
 def rehearse_one(recipe: str, root: Path, env: dict) -> dict:
-    """Kill at the second stage, run again to the end; the record the worker wrote, with status and memory."""
+    """Kill once a stage has trained (as the next stage or the evaluation starts), run again to the end;
+    the record the worker wrote, with status, memory and whether the trained stage was reused."""
     log = root / "logs" / f"{slug(recipe)}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("", encoding="utf-8")
@@ -97,11 +98,27 @@ def rehearse_one(recipe: str, root: Path, env: dict) -> dict:
                                                                                          first_text)
     record_path = root / "records" / f"{slug(recipe)}.json"
     record = json.loads(record_path.read_text()) if code == 0 and record_path.exists() else {"recipe": recipe}
-    record["killed_and_resumed"] = first_code == -9 and "is already finished" in text
+    trained = trained_checkpoints(first_text)
+    record["killed_and_resumed"] = first_code == -9 and bool(trained) and all(
+        f"{path} is already finished" in text for path in trained)
     record["status"] = "ok" if code == 0 else "FAILED: " + last_error(text)
     record["peak_mb"] = round(max(first_peak, peak))
     record["wall_seconds"] = round(time.perf_counter() - start, 1)
     return record
+
+
+def trained_checkpoints(text: str) -> list[str]:
+    """The checkpoints of the stages that trained in a worker's output (a progress line after a stage's
+    ``[chain] stage NAME: CONFIG -> RUN_DIR`` line; a lone config's run directory from its first line)."""
+    found, current = [], None
+    for line in text.splitlines():
+        if line.startswith("[chain] stage") and " -> " in line:
+            current = line.rsplit(" -> ", 1)[1].strip()
+        elif line.startswith("[rehearse] run dir "):
+            current = line.removeprefix("[rehearse] run dir ").strip()
+        elif line.startswith("[train]") and "step/s" in line and current and current not in found:
+            found.append(current)
+    return [str(Path(run_dir) / "checkpoint.pdparams") for run_dir in found]
 
 
 def last_error(text: str) -> str:
@@ -192,8 +209,9 @@ def markdown(rows: list[dict], flops: dict, args, total: float) -> str:
              "CIFAR-100 tarball, a 1,000-class JPEG folder), one step an epoch, each phase one epoch, other stages "
              f"at most 2 epochs, batch {args.batch} (8 where MoCo splits its batch in 8), every stage at its "
              "shipped image size, widths, teacher, losses, sampler, phases, copies and queue sizes "
-             "(`paddle_supernet/rehearsal.py` lists what changes). Killed as its second stage started, "
-             "then run again: *resumed* says the finished stage was reused. Evaluated stages score "
+             "(`paddle_supernet/rehearsal.py` lists what changes). Each recipe's process is killed as soon as "
+             "a stage has trained (when the next stage or the evaluation starts) and run again: *resumed* says "
+             "every stage trained before the kill was reused, not retrained. Evaluated stages score "
              f"2 official archs through the {', '.join(('dygraph', 'inference', 'shared_inference'))} "
              "backends, by validation loss (the largest difference between two backends on one arch is given), "
              "each submission checked against the official list.",
