@@ -64,3 +64,19 @@ def test_released_scope_trains_every_copy_and_a_resume_across_groups_is_exact(tm
     assert not np.array_equal(_arrays(everything.model.copies[0])[weight], a[f"copies.0.{weight}"])
     np.testing.assert_array_equal(_arrays(everything.model.copies[1])[weight], a[f"copies.1.{weight}"])
     np.testing.assert_array_equal(_arrays(everything.model.copies[2])[weight], a[f"copies.2.{weight}"])
+
+
+def test_a_finished_sse_stage_is_resumed_as_finished(tmp_path):
+    """Found by the rehearsal (issue 27): resuming a finished stage whose copy groups have their own
+    optimizers asked for the phase of the epoch after the last ("epoch 2 is in no phase")."""
+    data = synthetic_data()
+    Trainer(tiny_config(BASE), tmp_path / "cpt", data=data).fit()
+    cfg = tiny_config(BASE + SSE4 + [f"checkpoint.init_from={tmp_path / 'cpt' / 'checkpoint.pdparams'}"])
+    first = Trainer(cfg, tmp_path / "sse", data=data)
+    first.fit()
+    before = _arrays(first.model)
+    again = Trainer(cfg, tmp_path / "sse", data=data)
+    again.fit()
+    assert again.finished and again.step == first.step
+    for key, value in _arrays(again.model).items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)

@@ -154,7 +154,9 @@ class Trainer:
                 raise InputError("was written by a different training config; use the same config to resume "
                                  "or another run directory", file=str(self.checkpoint_path))
             restore_model(self.model, state, str(self.checkpoint_path))
-            self.optimizer = self._optimizer_for(int(meta["step"]))
+            # the optimizer the saved state belongs to: that of the last step done (a finished run has no
+            # phase at its step count; at a phase start the loop restarts the optimizer as uninterrupted)
+            self.optimizer = self._optimizer_for(max(int(meta["step"]) - 1, 0))
             self.optimizer.set_state_dict(state["optimizer"])
             self.strategy.load_state_dict(meta.get("strategy_state") or {})
             self.step, self.finished = int(meta["step"]), bool(meta["finished"])
