@@ -26,7 +26,7 @@ from .engine.checkpoint import load_checkpoint, restore_model
 from .engine.config import merge_config, without_added_later
 from .engine.progress import Progress
 from .errors import InputError
-from .io.challenge_json import ArchEntry, ArchList, with_scores, write_arch_file
+from .io.challenge_json import ArchEntry, ArchList, arch_list_digest, with_scores, write_arch_file
 from .io.result_log import ResultLog
 from .io.shards import part_scores, shard_header, shard_keys, shard_part_path
 from .io.submission_record import finished_submission, write_record
@@ -214,12 +214,6 @@ def weights_digest(model_state: Mapping) -> str:
         h.update(f"{name}\0{array.dtype}\0{array.shape}\0".encode())
         h.update(array.tobytes())
     return h.hexdigest()[:16]
-
-
-def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:
-    """A short hash of the keys and codes of ``arch_list`` (in order)."""
-    text = "\n".join(f"{key}={entry.arch}" for key, entry in arch_list.items())
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def accuracy_and_loss(model, batches) -> tuple[float, float]:

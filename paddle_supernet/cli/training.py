@@ -112,7 +112,7 @@ def run_evaluate(args) -> int:
     if shard[1] == 1:
         evaluator.evaluate(archs, args.out)
     else:
-        from ..evaluator import arch_list_digest
+        from ..io.challenge_json import arch_list_digest
         from ..io.shards import merge_shards, shard_part_path, shards_complete
 
         evaluator.evaluate(archs, args.out, shard=shard)

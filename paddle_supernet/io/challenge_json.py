@@ -184,3 +184,15 @@ def merge_parts(paths: Iterable[str | os.PathLike], reference: Mapping[str, Arch
     if missing:
         raise InputError(f"{len(missing)} keys missing from the merged parts (first: {missing[0]})")
     return {key: merged[key] for key in sorted(merged, key=key_index)}
+
+
+def arch_list_digest(arch_list: Mapping[str, ArchEntry]) -> str:
+    """A short hash of the keys and codes of ``arch_list`` (in order): what a submission was scored on.
+
+    >>> arch_list_digest({"arch1": ArchEntry("16-16", 0.0)})
+    'e8d132e516d00be3'
+    """
+    import hashlib
+
+    text = "\n".join(f"{key}={entry.arch}" for key, entry in arch_list.items())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
