@@ -144,9 +144,15 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
     choices = space.choices(distribution)
     result = SearchResult(top=top)
     scored: dict[str, float] = {}
+    known_costs: dict[str, dict] = {}  # a code's costs, counted (or its latency predicted) once
+
+    def cost_of(code: str) -> dict:
+        if code not in known_costs:
+            known_costs[code] = costs(space, code, variant, timed)
+        return known_costs[code]
 
     def fits(code: str) -> bool:
-        cost = costs(space, code, variant, timed)
+        cost = cost_of(code)
         return all(cost[c.cost] <= c.bound for c in constraints)
 
     def evaluate_all(codes: list, generation: int) -> None:
@@ -161,7 +167,7 @@ def run_search(space, score: Callable[[str], float], constraints: Sequence[Const
 
     def register(code: str, value: float, generation: int) -> None:
         scored[code] = value
-        row = {"code": code, "score": value, **costs(space, code, variant, timed), "generation": generation}
+        row = {"code": code, "score": value, **cost_of(code), "generation": generation}
         result.history.append(row)
         if code not in history.scores:
             history.append(row)
