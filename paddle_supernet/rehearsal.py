@@ -180,22 +180,22 @@ def write_json(path: Path, data) -> None:
 BACKENDS = ("dygraph", "inference", "shared_inference")
 
 
-def check_submission(path: str | Path, space_name: str, official: str | Path) -> int:
-    """A rehearsal submission is a valid challenge file of the space whose every key is an official arch
-    with its official code; returns how many archs it scores (:class:`InputError` otherwise)."""
+def check_submission(path: str | Path, space_name: str, listed: dict) -> int:
+    """A rehearsal submission is a valid challenge file of the space whose every key is an arch of the
+    official list ``listed`` (read once) with its official code; returns how many archs it scores
+    (:class:`InputError` otherwise)."""
     from .errors import InputError
     from .io.challenge_json import read_arch_file
     from .spaces import get_space
 
-    space = get_space(space_name)
-    scored, listed = read_arch_file(path, space), read_arch_file(official, space)
+    scored = read_arch_file(path, get_space(space_name))
     for key, entry in scored.items():
         if key not in listed or listed[key].arch != entry.arch:
-            raise InputError(f"{key} is not an arch of {official} with that code", file=str(path), key=key)
+            raise InputError(f"{key} is not an arch of the official list with that code", file=str(path), key=key)
     return len(scored)
 
 
-def score_with_backends(run_dir: Path, space_name: str, official: Path) -> dict:
+def score_with_backends(run_dir: Path, space_name: str, listed: dict) -> dict:
     """Score the archs of ``run_dir/submission.json`` again through every backend of :data:`BACKENDS`,
     by validation loss (``eval.score: neg_loss``: on a few images accuracies tie, losses do not);
     returns ``{backend: {key: score}}`` (each submission checked by :func:`check_submission`)."""
@@ -211,7 +211,7 @@ def score_with_backends(run_dir: Path, space_name: str, official: Path) -> dict:
                     "--out", str(out), "--set", f"eval.backend={backend}", "--set", "eval.score=neg_loss"])
         if code:
             raise RuntimeError(f"evaluate through {backend} exited {code}")
-        check_submission(out, space_name, official)
+        check_submission(out, space_name, listed)
         scores[backend] = {key: entry.acc for key, entry in read_arch_file(out).items()}
     return scores
 
@@ -219,8 +219,8 @@ def score_with_backends(run_dir: Path, space_name: str, official: Path) -> dict:
 def backend_spread(scores: dict) -> float:
     """The largest difference between two backends' scores of one arch.
 
-    >>> backend_spread({"dygraph": {"a": -1.0}, "inference": {"a": -1.00002}})
-    2.0000000000131024e-05
+    >>> round(backend_spread({"dygraph": {"a": -1.0}, "inference": {"a": -1.00002}}), 8)
+    2e-05
     """
     keys = set.intersection(*(set(v) for v in scores.values()))
     return max((max(v[key] for v in scores.values()) - min(v[key] for v in scores.values()) for key in keys),
@@ -236,19 +236,20 @@ def rehearse_recipe(recipe: str | Path, setting: Setting, init_from: str | None 
     Example:
         >>> rehearse_recipe("configs/cvpr21/chain_base.yaml", setting)      # doctest: +SKIP
     """
-    from .engine.config import load_config
+    from .engine.config import load_config, merge_config
+    from .io.challenge_json import read_arch_file
     from .pipeline import is_chain, run_chain, train_and_evaluate
+    from .spaces import get_space
 
     recipe = Path(recipe)
     adapt = make_adapter(setting)
-    if is_chain(yaml.safe_load(recipe.read_text(encoding="utf-8"))):
-        name = yaml.safe_load(recipe.read_text(encoding="utf-8")).get("name", recipe.stem)
-        results = run_chain(recipe, run_root=Path(setting.root) / "runs" / name, adapt=adapt)
+    contents = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    if is_chain(contents):
+        results = run_chain(recipe, run_root=Path(setting.root) / "runs" / contents.get("name", recipe.stem),
+                            adapt=adapt)
         evaluated = {stage: Path(trainer.run_dir) for stage, (trainer, _, _) in results.items()}
     else:
         cfg = load_config(recipe, [f"checkpoint.init_from={init_from}"] if init_from else [])
-        from .engine.config import merge_config
-
         extra, run_dir = adapt(cfg, Path(setting.root) / "runs" / "alone" / cfg["name"])
         print(f"[rehearse] run dir {run_dir}", flush=True)
         trainer, _, _ = train_and_evaluate(merge_config(cfg, extra, str(recipe)), run_dir, config_file=str(recipe))
@@ -256,12 +257,14 @@ def rehearse_recipe(recipe: str | Path, setting: Setting, init_from: str | None 
     record = {"recipe": str(recipe), "stages": [], "evaluated": {}}
     for stage in setting.stages:
         record["stages"].append({**stage, **stage_record(stage["run_dir"])})
+    official: dict = {}  # each space's official list, read (and checked) once
     for stage, run_dir in evaluated.items():
         space = next(s["space"] for s in setting.stages if Path(s["run_dir"]) == Path(run_dir))
-        official = Path(setting.shared_data) / OFFICIAL_LIST[space]
-        entry = {"archs": check_submission(run_dir / "submission.json", space, official)}
+        if space not in official:
+            official[space] = read_arch_file(Path(setting.shared_data) / OFFICIAL_LIST[space], get_space(space))
+        entry = {"archs": check_submission(run_dir / "submission.json", space, official[space])}
         if backends:
-            entry["scores"] = score_with_backends(Path(run_dir), space, official)
+            entry["scores"] = score_with_backends(Path(run_dir), space, official[space])
         record["evaluated"][stage] = entry
     return record
 

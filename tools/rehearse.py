@@ -64,10 +64,12 @@ def slug(recipe: str) -> str:
     return recipe.removeprefix("configs/").removesuffix(".yaml").replace("/", "__")
 
 
-def run_worker(recipe: str, root: Path, log: Path, kill_after_training: bool, env: dict) -> tuple[int, float, str]:
+def run_worker(recipe: str, root: Path, log: Path, kill_after_training: bool, env: dict,
+               worker_args: list[str]) -> tuple[int, float, str]:
     """One worker process; returns (exit code, peak RSS in MB, its output). With ``kill_after_training``,
     SIGKILL as soon as a stage has trained in this process and the next stage or the evaluation starts."""
-    args = [sys.executable, str(REPO / "tools" / "rehearse.py"), "worker", "--recipe", recipe, "--root", str(root)]
+    args = [sys.executable, str(REPO / "tools" / "rehearse.py"), "worker", "--recipe", recipe, "--root", str(root),
+            *worker_args]
     proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, trained, killed = [], False, False
     for line in proc.stdout:
@@ -86,16 +88,16 @@ def run_worker(recipe: str, root: Path, log: Path, kill_after_training: bool, en
     return (-9 if killed else os.waitstatus_to_exitcode(status)), usage.ru_maxrss / 1024.0, text
 
 
-def rehearse_one(recipe: str, root: Path, env: dict) -> dict:
+def rehearse_one(recipe: str, root: Path, env: dict, worker_args: list[str]) -> dict:
     """Kill once a stage has trained (as the next stage or the evaluation starts), run again to the end;
     the record the worker wrote, with status, memory and whether the trained stage was reused."""
     log = root / "logs" / f"{slug(recipe)}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("", encoding="utf-8")
     start = time.perf_counter()
-    first_code, first_peak, first_text = run_worker(recipe, root, log, True, env)
-    code, peak, text = run_worker(recipe, root, log, False, env) if first_code == -9 else (first_code, first_peak,
-                                                                                         first_text)
+    first_code, first_peak, first_text = run_worker(recipe, root, log, True, env, worker_args)
+    code, peak, text = (run_worker(recipe, root, log, False, env, worker_args) if first_code == -9
+                        else (first_code, first_peak, first_text))
     record_path = root / "records" / f"{slug(recipe)}.json"
     record = json.loads(record_path.read_text()) if code == 0 and record_path.exists() else {"recipe": recipe}
     trained = trained_checkpoints(first_text)
@@ -129,12 +131,12 @@ def last_error(text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def rehearse_parallel(recipe: str, root: Path, env: dict) -> dict:
+def rehearse_parallel(recipe: str, root: Path, env: dict, worker_args: list[str]) -> dict:
     """The recipe on two gloo ranks; its stages' first-step digests."""
     log_dir = root / "dp_logs" / slug(recipe)
     args = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", str(log_dir),
             str(REPO / "tools" / "rehearse.py"), "worker", "--recipe", recipe, "--root", str(root / "dp"),
-            "--no-backends"]
+            "--no-backends", *worker_args]
     proc = subprocess.run(args, cwd=REPO, env={**env, "OMP_NUM_THREADS": "1", "PADDLE_DISTRI_BACKEND": "gloo"},
                           capture_output=True, text=True)
     path = root / "dp" / "records" / f"{slug(recipe)}.json"
@@ -150,8 +152,8 @@ def worker(args) -> int:
     from paddle_supernet.rehearsal import Setting, rehearse_recipe, write_json
 
     root = Path(args.root)
-    setting = Setting(data_roots=rehearsal_data(root.parent / "data" if root.name == "dp" else root / "data"),
-                      root=root, shared_data=args.shared_data)
+    setting = Setting(data_roots=rehearsal_data(args.data), root=root, shared_data=args.shared_data,
+                      batch=args.batch)
     init_from = None
     if ALONE.get(args.recipe):
         chain, stage = ALONE[args.recipe]
@@ -165,7 +167,7 @@ def worker(args) -> int:
     return 0
 
 
-def measure_flops(root: Path, env: dict, batch: int) -> dict:
+def measure_flops(env: dict, batch: int) -> dict:
     """FLOP/s here per (space, image size), each in its own process (largest arch, training step)."""
     code = ("import json,sys; from paddle_supernet.rehearsal import cpu_flops; from paddle_supernet.engine.config "
             "import load_config; c=load_config(sys.argv[1]); "
@@ -241,6 +243,8 @@ def main() -> int:
     w.add_argument("--recipe", required=True)
     w.add_argument("--root", required=True)
     w.add_argument("--no-backends", action="store_true")
+    w.add_argument("--data", required=True, help="the synthetic data folder (written once)")
+    w.add_argument("--batch", type=int, required=True)
     w.add_argument("--shared-data", default=os.environ.get("PADDLE_SUPERNET_SHARED_DATA",
                                                            str(REPO.parent / "shared" / "data")))
     parser.add_argument("--root", default="runs/rehearsal", help="working folder (data, runs, records, logs)")
@@ -256,13 +260,14 @@ def main() -> int:
     for folder in ("runs", "records", "logs", "dp", "dp_logs"):  # a rehearsal starts afresh (the data is kept)
         shutil.rmtree(root / folder, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    worker_args = ["--data", str(root / "data"), "--batch", str(args.batch)]  # one data folder for every run
     recipes = list(FAST) if args.fast else shipped_recipes()
     if args.only:
         recipes = [r for r in recipes if any(part in r for part in args.only)]
     start = time.perf_counter()
     records = []
     for number, recipe in enumerate(recipes, 1):
-        record = rehearse_one(recipe, root, env)
+        record = rehearse_one(recipe, root, env, worker_args)
         records.append(record)
         done = time.perf_counter() - start
         print(f"[rehearse] {number}/{len(recipes)} {recipe}: {record['status']} ({record['wall_seconds']:.0f} s; "
@@ -271,14 +276,14 @@ def main() -> int:
     if args.parallel:
         for recipe in [r for r in FAST if r in recipes]:
             single = next(r for r in records if r["recipe"] == recipe)
-            result = rehearse_parallel(recipe, root, env)
+            result = rehearse_parallel(recipe, root, env, worker_args)
             if result["status"] != "ok":
                 parallel[recipe] = result["status"]
             else:
                 same = result["digests"] == [s["first_step_digest"] for s in single.get("stages", [])]
                 parallel[recipe] = "same first steps" if same else "DIFFERENT first steps"
             print(f"[rehearse] 2 ranks {recipe}: {parallel[recipe]}", flush=True)
-    flops = measure_flops(root, env, args.batch)
+    flops = measure_flops(env, args.batch)
     rows = report_rows(records, flops, parallel)
     total = time.perf_counter() - start
     from paddle_supernet.io.atomic import atomic_write_text
