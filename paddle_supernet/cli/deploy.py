@@ -72,7 +72,7 @@ def run_search_cmd(args) -> int:
     from ..io.atomic import atomic_write_text
     from ..io.challenge_json import ArchEntry, write_arch_file
     from ..proxies import model_variant
-    from ..search import Constraint, SearchHistory, check_satisfiable, plot_search, run_search
+    from ..search import Constraint, check_satisfiable, plot_search, run_search
 
     constraints = [Constraint.parse(text) for text in args.budget]
     if not constraints:
@@ -90,14 +90,7 @@ def run_search_cmd(args) -> int:
               "evolution": [args.population, args.parents, args.mutations, args.crossovers, args.mutate_prob],
               **({"latency": {"table": str(args.latency_table), **latency.header}} if latency else {})}
     score_many, main = _generation_over_ranks(ev.score)
-    if main:
-        history = SearchHistory(out / "history.jsonl", header)
-    if score_many is not None:  # rank 0 has written or checked the history; the others read it
-        import paddle.distributed as dist
-
-        dist.barrier()
-        if not main:
-            history = SearchHistory(out / "history.jsonl", header, write=False)
+    history = _shared_history(out / "history.jsonl", header, main, distributed=score_many is not None)
     if history.scores and main:
         print(f"[search] resuming: {len(history.scores)} archs already scored in {out / 'history.jsonl'}", flush=True)
     progress = Progress("search", args.evaluations, start=len(history.scores), unit="arch", per="h")
@@ -131,6 +124,18 @@ def run_search_cmd(args) -> int:
     print(f"[search] {len(result.history)} archs scored; best {result.best[0][1]:.4f}: {result.best[0][0]}")
     print(f"[search] wrote {out / 'best.json'}, {out / 'summary.json'}, {out / 'search.png'}")
     return 0
+
+
+def _shared_history(path: Path, header: dict, main: bool, distributed: bool):
+    """The search history: rank 0 writes (or checks) it; under launch the other ranks then read it."""
+    from ..search import SearchHistory
+
+    history = SearchHistory(path, header) if main else None
+    if distributed:
+        import paddle.distributed as dist
+
+        dist.barrier()
+    return history if main else SearchHistory(path, header, write=False)
 
 
 def _latency_table(args, meta: dict, space):
