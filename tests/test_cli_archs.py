@@ -124,3 +124,44 @@ def test_evaluate_set_refuses_keys_outside_eval_and_data_location(capsys):
 
     assert main(["evaluate", "--checkpoint", "x", "--archs", "y", "--out", "z", "--set", "model.width_map={4: 5}"]) == 2
     assert "--set model.width_map: evaluate may override eval.* and data.root, data.workers only" in capsys.readouterr().err
+
+
+def _keep_lists(tmp_path):
+    """A 40-arch source list and a 5-arch list of its keys 3, 9, ..., 27 (codes as in the source)."""
+    from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+
+    space = get_space("cvpr21_resnet20")
+    source = {f"arch{i + 1}": ArchEntry(code, 0.0) for i, code in enumerate(space.sample_unique(40, 3))}
+    kept = {k: source[k] for k in ("arch3", "arch9", "arch15", "arch21", "arch27")}
+    write_arch_file(tmp_path / "source.json", source)
+    write_arch_file(tmp_path / "kept.json", kept)
+    return space, source, kept
+
+
+def test_sample_keep_keeps_a_list_and_picks_the_rest_at_macs_quantiles(tmp_path):
+    space, source, kept = _keep_lists(tmp_path)
+    out = tmp_path / "out.json"
+    assert main(["sample", "--space", "cvpr21_resnet20", "--n", "6", "--from", str(tmp_path / "source.json"),
+                 "--keep", str(tmp_path / "kept.json"), "--out", str(out)]) == 0
+    chosen = read_arch_file(out, space)
+    rest = sorted((space.macs(source[k].arch), int(k[4:]), k) for k in source if k not in kept)
+    expected = {rest[i][2] for i in (0, 7, 14, 20, 27, 34)}  # round(linspace(0, 34, 6))
+    assert set(chosen) == set(kept) | expected and len(chosen) == 11
+    assert list(chosen) == sorted(chosen, key=lambda k: int(k[4:]))  # the source list's order
+    assert all(chosen[k].arch == source[k].arch for k in chosen)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda kept, source: kept.update(arch99=source["arch1"]), "kept.json: arch99: is not in the --from list"),
+    (lambda kept, source: kept.update(arch3=source["arch4"]), "kept.json: arch3: has code"),
+])
+def test_sample_keep_refuses_archs_not_in_the_source_list(tmp_path, capsys, edit, message):
+    from paddle_supernet.io.challenge_json import write_arch_file
+
+    space, source, kept = _keep_lists(tmp_path)
+    edit(kept, source)
+    write_arch_file(tmp_path / "kept.json", kept)
+    assert main(["sample", "--space", "cvpr21_resnet20", "--n", "6", "--from", str(tmp_path / "source.json"),
+                 "--keep", str(tmp_path / "kept.json"), "--out", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "out.json").exists()

@@ -62,6 +62,9 @@ def add_commands(sub) -> None:
     p.add_argument("--from", dest="from_list", metavar="ARCH_LIST",
                    help="pick the archs from this challenge arch list (keys and codes kept) at evenly spaced "
                         "quantiles of --spread (default macs), instead of sampling")
+    p.add_argument("--keep", metavar="ARCH_LIST",
+                   help="with --from: keep every arch of this list (its keys and codes must be those of --from) "
+                        "and pick --n more from the rest of --from")
     _resnet48_args(p)
     p.add_argument("--out", required=True, help="arch list to write (challenge format, atomically)")
     p.set_defaults(run=run_sample)
@@ -135,11 +138,21 @@ def run_sample(args) -> int:
             raise InputError("picks from a list at evenly spaced quantiles of its own sizes; --spacing log applies "
                              "to sampled archs only", key="--spacing")
         source = read_arch_file(args.from_list, space)
-        keys = list(source)
-        picks = space.pick_spread([source[k].arch for k in keys], args.n, args.spread or "macs", **variant)
-        write_arch_file(args.out, {keys[i]: source[keys[i]] for i in picks})
-        print(f"wrote {len(picks)} archs of {args.from_list} to {args.out}")
+        kept = _kept_archs(args.keep, source, space) if args.keep else set()
+        keys = [k for k in source if k not in kept]
+        picks = [keys[i] for i in space.pick_spread([source[k].arch for k in keys], args.n, args.spread or "macs",
+                                                    **variant)]  # ascending in size
+        picked = set(picks)
+        if args.keep:  # the list's own order, the kept archs among the picked ones
+            chosen = {k: source[k] for k in source if k in kept or k in picked}
+        else:  # ascending in size (the committed fmnist-r48 list)
+            chosen = {k: source[k] for k in picks}
+        write_arch_file(args.out, chosen)
+        print(f"wrote {len(chosen)} archs of {args.from_list} to {args.out}"
+              + (f" ({len(kept)} of {args.keep} kept, {len(picks)} picked)" if args.keep else ""))
         return 0
+    if args.keep:
+        raise InputError("keeps archs of a list only when picking from another (--from)", key="--keep")
     if args.spread:
         if variant:
             raise InputError("sampled archs are spread by the official network's sizes; to spread them by a "
@@ -151,6 +164,17 @@ def run_sample(args) -> int:
     write_arch_file(args.out, arch_list_from_codes(codes, space.placeholder_acc))
     print(f"wrote {len(codes)} archs of {args.space} to {args.out}")
     return 0
+
+
+def _kept_archs(path: str, source: dict, space) -> set:
+    """Keys of the arch list at ``path``, each checked to be in ``source`` with the same code."""
+    kept = read_arch_file(path, space)
+    for key, entry in kept.items():
+        if key not in source:
+            raise InputError("is not in the --from list", file=path, key=key)
+        if source[key].arch != entry.arch:
+            raise InputError(f"has code {entry.arch}, the --from list {source[key].arch}", file=path, key=key)
+    return set(kept)
 
 
 def run_proxy(args) -> int:

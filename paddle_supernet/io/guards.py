@@ -39,7 +39,7 @@ def refuse_output_over_inputs(outputs: Mapping[str, object], inputs: Mapping[str
 
 #: per command: (its output arguments, its input arguments), as argparse attribute -> option name
 COMMAND_PATHS = {
-    "sample": ({"out": "--out"}, {"from_list": "--from"}),
+    "sample": ({"out": "--out"}, {"from_list": "--from", "keep": "--keep"}),
     "proxy": ({"out": "--out"}, {"archs": "--archs"}),
     "merge": ({"out": "--out"}, {"archs": "--archs", "parts": "a part file"}),
     "evaluate": ({"out": "--out"}, {"archs": "--archs", "checkpoint": "--checkpoint", "gt": "--gt"}),
