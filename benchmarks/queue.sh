@@ -14,13 +14,16 @@ if [ ! -f benchmarks/fmnist-r20/gt.seed2.json ] && [ ! -f benchmarks/fmnist-r20/
       --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 2 --workers 2
 fi
 
-step "2022 size pilot: four stand-alone recipes on 14 archs x 2 seeds (issue 24)"
-bash benchmarks/pilot-r48-size/run.sh
+step "search on the supernet against random search and the size heuristic, 3 MACs budgets (issue 28)"
+nice -n 10 python3 tools/search_evidence.py --workers 2
+
+step "2022 size pilot: the third recipe (60,000 images) on 14 archs x 2 seeds (issue 24)"
+RECIPES="ref d-crop-warm a-60k-warm" bash benchmarks/pilot-r48-size/run.sh
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 python3 tools/leaderboard.py --workers 2
 
-step "search on the supernet against random search and the size heuristic, 3 MACs budgets (issue 28)"
-nice -n 10 python3 tools/search_evidence.py --workers 2
+step "2022 size pilot: the wider and the native-pixel recipes (issue 24)"
+bash benchmarks/pilot-r48-size/run.sh
 
 step "done"

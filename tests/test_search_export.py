@@ -119,8 +119,11 @@ def test_the_search_command_writes_its_results_and_a_second_run_rescores_nothing
     assert len(history) == 13 and all(json.loads(row)["macs"] <= 1.5e7 for row in history[1:])
     assert (tmp_path / "search" / "search.png").stat().st_size > 0
     assert any((tmp_path / "search" / "vdl").iterdir())  # the scores for VisualDL
+    summary = json.loads((tmp_path / "search" / "summary.json").read_text())
+    assert (summary["scored"], summary["scored_here"]) == (12, 12) and summary["seconds_here"] > 0
     assert main(argv) == 0
     assert "resuming: 12 archs already scored" in capsys.readouterr().out
+    assert json.loads((tmp_path / "search" / "summary.json").read_text())["scored_here"] == 0
     assert (tmp_path / "search" / "best.json").read_bytes() == best
     assert (tmp_path / "search" / "history.jsonl").read_text().splitlines() == history
 

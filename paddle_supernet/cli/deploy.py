@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from ..errors import InputError
@@ -105,6 +106,7 @@ def run_search_cmd(args) -> int:
         scalars.add("search/score", last, n)
         scalars.add("search/best", best_so_far[0], n)
 
+    started, resumed_at = time.monotonic(), len(history.scores)
     try:
         result = run_search(space, ev.score, constraints, args.method, args.evaluations, args.seed, args.population,
                             args.parents, args.mutations, args.crossovers, args.mutate_prob, distribution, variant,
@@ -117,6 +119,7 @@ def run_search_cmd(args) -> int:
     write_arch_file(out / "best.json", best)
     rows = {row["code"]: row for row in result.history}
     summary = {"method": args.method, "budgets": header["budgets"], "scored": len(result.history), "seed": args.seed,
+               "scored_here": len(result.history) - resumed_at, "seconds_here": round(time.monotonic() - started, 1),
                "best": [rows[code] for code, _ in result.best]}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     plot_search(result, constraints[0].cost, out / "search.png",
