@@ -22,6 +22,9 @@ def test_phase_learning_rates_restart_per_phase():
     per_step = Trainer(tiny_config(["schedule.epochs=3", "schedule.warmup_steps=0", "strategy.name=uniform",
                                     PHASES.replace('"epoch"', '"step"')]), None, data=synthetic_data())
     assert per_step.lr_at_step(spe + 1) == pytest.approx(0.2 * (1 + math.cos(math.pi / (2 * spe))))
+    scaled = Trainer(tiny_config(["schedule.epochs=3", "schedule.warmup_steps=0", "strategy.name=uniform", PHASES,
+                                  "optimizer.lr_scale=2.5"]), None, data=synthetic_data())
+    assert [scaled.lr_at_step(s) for s in range(3 * spe)] == pytest.approx([2.5 * lr for lr in expected])
     # the first phase trains only the largest arch
     codes = per_step.sampler.archs(0, 1, 3)
     assert codes == [per_step.space.largest()] * 3

@@ -64,7 +64,9 @@ DEFAULTS: dict = {
         "augment": {"crop_padding": 4, "resized_crop": None, "flip": True, "brightness": 0.1, "contrast": 0.1, "rotation": 15.0,
                     "probability": 0.5},
     },
-    "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
+    "optimizer": {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": False,
+                  "lr_scale": 1.0},   # multiplies every lr of the run (optimizer.lr and each phase's lr): a
+                                      # benchmark's twin rule, one factor for every method's recipe
     "schedule": {"epochs": 300, "warmup_steps": 2000, "min_lr": 0.0,
                  "cosine_unit": "step",       # the cosine moves per step, or per epoch (the released 2022 baseline)
                  "cosine_length": None},      # its T_max in that unit (null: the run after the warm-up); periodic beyond
@@ -104,7 +106,8 @@ ADDED_LATER = {"sampler": {"name": "uniform"}, "custom_imports": [], "model.few_
                "data.augment.resized_crop": None,
                "eval.backend": "dygraph", "eval.threads": 0, "eval.calib_backend": "dygraph",
                "schedule.cosine_unit": "step", "schedule.cosine_length": None, "eval.calibration": "exact",
-               "data.order": "shuffled", "strategy.shuffle_bn": True, "strategy.bn_splits": 1}
+               "data.order": "shuffled", "strategy.shuffle_bn": True, "strategy.bn_splits": 1,
+               "optimizer.lr_scale": 1.0}
 
 
 def without_added_later(cfg: dict) -> dict:

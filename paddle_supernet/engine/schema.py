@@ -167,6 +167,7 @@ SCHEMA = {
     "data.augment.rotation": Number(low=0, high=180),
     "data.augment.probability": Number(low=0, high=1),
     "optimizer.lr": Number(above=0),
+    "optimizer.lr_scale": Number(above=0),
     "optimizer.momentum": Number(low=0, high=1),
     "optimizer.weight_decay": Number(low=0),
     "optimizer.nesterov": Boolean(),

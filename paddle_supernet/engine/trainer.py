@@ -306,7 +306,11 @@ class Trainer:
         """The learning rate of global ``step``: one warm-up + cosine over the run (per step, or as the
         released 2022 code stepped it with ``schedule.cosine_unit`` / ``cosine_length``), or, with phases,
         a cosine restarted at each phase from the phase's lr (per step, or constant within an epoch
-        with ``cosine_unit: epoch``); the warm-up applies to the first phase only."""
+        with ``cosine_unit: epoch``); the warm-up applies to the first phase only. Times
+        ``optimizer.lr_scale``."""
+        return self.cfg["optimizer"].get("lr_scale", 1.0) * self._unscaled_lr_at_step(step)
+
+    def _unscaled_lr_at_step(self, step: int) -> float:
         sched, base_lr, spe = self.cfg["schedule"], self.cfg["optimizer"]["lr"], self.batches.steps_per_epoch
         phase = self.sampler.phase_at(step // spe)
         if phase is None:
