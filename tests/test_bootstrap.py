@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from paddle_supernet.bootstrap import beyond_size, kendall, paired_difference
+from paddle_supernet.bootstrap import beyond_size, kendall, metric_interval, paired_difference
 from paddle_supernet.errors import InputError
 
 
@@ -46,3 +46,21 @@ def test_beyond_size_needs_its_covariates_and_bad_input_is_refused():
         paired_difference([truth[:4]], [truth[:4]], truth[:4], kendall)
     with pytest.raises(InputError, match="at least 100 resamples"):
         paired_difference([truth], [truth], truth, kendall, resamples=10)
+
+
+def test_one_rankers_interval_agrees_with_scipys_percentile_bootstrap():
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=14)
+    runs = np.stack([truth + rng.normal(0, 1.0, 14) for _ in range(2)])
+
+    def statistic(idx):  # the seed-mean Kendall on the resampled archs, written directly
+        idx = idx.astype(int)
+        return np.mean([stats.kendalltau(s[idx], truth[idx])[0] for s in runs])
+
+    ref = stats.bootstrap((np.arange(14.0),), statistic, vectorized=False, n_resamples=3000, method="percentile",
+                          confidence_level=0.95, random_state=np.random.default_rng(0)).confidence_interval
+    ours = metric_interval(runs, truth, resamples=3000)
+    assert ours.estimate == pytest.approx(statistic(np.arange(14.0)))
+    assert ours.low == pytest.approx(ref.low, abs=0.05) and ours.high == pytest.approx(ref.high, abs=0.05)
+    with pytest.raises(InputError, match="ground truth's 14 archs"):
+        metric_interval([truth[:10]], truth)

@@ -18,6 +18,7 @@ from scipy import stats
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.bootstrap import metric_interval  # noqa: E402
 from paddle_supernet.engine.config import load_config  # noqa: E402
 from paddle_supernet.noise import seed_noise  # noqa: E402
 from paddle_supernet.proxies import model_variant  # noqa: E402
@@ -48,14 +49,18 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
     macs = [space.macs(c, **variant) for c in codes]
     depth = [sum(space.decode(c).depths) for c in codes] if hasattr(space.decode(codes[0]), "depths") else None
     out.update(kendall_seeds=noise["kendall"], sigma_seed=100 * noise["sigma_seed"], sigma_arch=100 * noise["sigma_arch"],
-               kendall_macs=float(stats.kendalltau(mean, macs)[0]),
+               kendall_macs=metric_interval([mean], macs),  # of the ground truth (seed mean)
                kendall_depth=float(stats.kendalltau(mean, depth)[0]) if depth else float("nan"),
                acc_range=(100 * float(mean.min()), 100 * float(mean.max())))
     shared = [i for i, k in enumerate(complete) if k in imagenet and imagenet[k]["arch"] == codes[i]]
     if len(shared) >= 4:
-        out["kendall_imagenet"] = float(stats.kendalltau(mean[shared], [imagenet[complete[i]]["acc"] for i in shared])[0])
+        out["kendall_imagenet"] = metric_interval([mean[shared]], [imagenet[complete[i]]["acc"] for i in shared])
         out["imagenet_archs"] = len(shared)
     return out
+
+
+def _ci(d) -> str:
+    return f"{d.estimate:+.2f} [{d.low:+.2f}, {d.high:+.2f}]"
 
 
 def markdown(results: list[dict]) -> str:
@@ -65,9 +70,9 @@ def markdown(results: list[dict]) -> str:
         if "kendall_seeds" not in r:
             lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} |" + " - |" * 7)
             continue
-        imnet = f"{r['kendall_imagenet']:+.2f} ({r['imagenet_archs']})" if "kendall_imagenet" in r else "-"
+        imnet = f"{_ci(r['kendall_imagenet'])} ({r['imagenet_archs']})" if "kendall_imagenet" in r else "-"
         lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {r['kendall_seeds']:.2f} | "
-                     f"{r['sigma_seed']:.2f} pt | {r['sigma_arch']:.2f} pt | {r['kendall_macs']:+.2f} | "
+                     f"{r['sigma_seed']:.2f} pt | {r['sigma_arch']:.2f} pt | {_ci(r['kendall_macs'])} | "
                      f"{r['kendall_depth']:+.2f} | {imnet} | {r['acc_range'][0]:.1f}-{r['acc_range'][1]:.1f}% |")
     return "\n".join(lines)
 
@@ -80,6 +85,14 @@ def main() -> int:
     imagenet = json.loads(args.imagenet.read_text()) if args.imagenet.exists() else {}
     results = [r for r in (summarise(f, imagenet) for f in sorted(args.pilot.iterdir()) if f.is_dir()) if r]
     print(markdown(results))
+    if len(imagenet) >= 5:  # the target: how the ImageNet accuracies themselves rank by size
+        space = get_space("cvpr22_resnet48")
+        codes = [entry["arch"] for entry in imagenet.values()]
+        acc = [entry["acc"] for entry in imagenet.values()]
+        macs = metric_interval([acc], [space.macs(c) for c in codes])
+        depth = stats.kendalltau(acc, [sum(space.decode(c).depths) for c in codes])[0]
+        print(f"\nImageNet accuracies of the {len(codes)} archs of {args.imagenet.name} (official 224x224 network): "
+              f"Kendall with MACs {_ci(macs)}, with total depth {depth:+.2f}")
     return 0
 
 
