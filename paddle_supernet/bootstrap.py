@@ -76,13 +76,8 @@ def paired_difference(a: Sequence, b: Sequence, truth, metric: Callable, covaria
     counts; ``b`` may be a single deterministic ranker such as a proxy); ``covariates`` ``(n, c)`` for
     metrics that need them (:func:`beyond_size`); ``seed``: the local RNG of the resamplings.
     """
-    truth = np.asarray(truth, float)
-    a, b = np.atleast_2d(np.asarray(a, float)), np.atleast_2d(np.asarray(b, float))
+    truth, (a, b), covariates = _inputs(truth, (a, b), covariates, level, resamples)
     n = len(truth)
-    if a.shape[1] != n or b.shape[1] != n:
-        raise InputError(f"every score vector must have the ground truth's {n} archs, got {a.shape[1]} and {b.shape[1]}")
-    _check_bootstrap(n, level, resamples)
-    covariates = None if covariates is None else np.asarray(covariates, float).reshape(n, -1)
 
     def difference(idx: np.ndarray) -> float:
         return _seed_mean(metric, a, truth, covariates, idx) - _seed_mean(metric, b, truth, covariates, idx)
@@ -102,13 +97,8 @@ def metric_interval(a: Sequence, truth, metric: Callable = kendall, covariates=N
         >>> metric_interval([truth + np.random.default_rng(1).normal(0, 5, 30)], truth, resamples=300).low > 0
         True
     """
-    truth = np.asarray(truth, float)
-    a = np.atleast_2d(np.asarray(a, float))
+    truth, (a,), covariates = _inputs(truth, (a,), covariates, level, resamples)
     n = len(truth)
-    if a.shape[1] != n:
-        raise InputError(f"every score vector must have the ground truth's {n} archs, got {a.shape[1]}")
-    _check_bootstrap(n, level, resamples)
-    covariates = None if covariates is None else np.asarray(covariates, float).reshape(n, -1)
 
     def value(idx: np.ndarray) -> float:
         return _seed_mean(metric, a, truth, covariates, idx)
@@ -117,11 +107,19 @@ def metric_interval(a: Sequence, truth, metric: Callable = kendall, covariates=N
     return Difference(value(np.arange(n)), low, high, level)
 
 
-def _check_bootstrap(n: int, level: float, resamples: int) -> None:
+def _inputs(truth, rankers: tuple, covariates, level: float, resamples: int) -> tuple:
+    """The ground truth, each ranker as a (seeds, archs) array and the covariates as (archs, c), checked."""
+    truth = np.asarray(truth, float)
+    n = len(truth)
+    runs = tuple(np.atleast_2d(np.asarray(r, float)) for r in rankers)
+    if any(r.shape[1] != n for r in runs):
+        raise InputError(f"every score vector must have the ground truth's {n} archs, got "
+                         + " and ".join(str(r.shape[1]) for r in runs))
     if n < 5:
         raise InputError(f"a bootstrap over archs needs at least 5 archs, got {n}")
     if not 0 < level < 1 or resamples < 100:
         raise InputError(f"need 0 < level < 1 and at least 100 resamples, got {level} and {resamples}")
+    return truth, runs, None if covariates is None else np.asarray(covariates, float).reshape(n, -1)
 
 
 def _percentile_interval(statistic: Callable, n: int, resamples: int, level: float, seed: int) -> tuple[float, float]:

@@ -31,6 +31,7 @@ OUT = BENCH / "search"
 RUNS = REPO / "runs" / "search_evidence"
 PERCENTILES = (25, 50, 75)
 PICKS = ("evolution", "random", "largest")
+SEEDS = (0, 1, 2)  # of each pick's stand-alone training
 
 
 def cli(*args: str) -> None:
@@ -105,7 +106,7 @@ def main() -> int:
     write_arch_file(OUT / "picks.json", {arch: ArchEntry(picks[key], 0.0) for arch, key in names.items()})
     atomic_write_text(OUT / "picks.names.json", json.dumps(names, indent=1) + "\n")
     cli("standalone", "--config", str(BENCH / "recipe.yaml"), "--archs", str(OUT / "picks.json"),
-        "--out", str(OUT / "picks_standalone.json"), "--seeds", "0", "1", "2", "--workers", str(args.workers))
+        "--out", str(OUT / "picks_standalone.json"), "--seeds", *map(str, SEEDS), "--workers", str(args.workers))
     finetuned = {}
     for key, code in picks.items():
         folder = RUNS / "finetuned" / key
@@ -113,10 +114,10 @@ def main() -> int:
             cli("export", "--checkpoint", str(checkpoint), "--arch", code, "--out", str(folder),
                 "--finetune", str(BENCH / "recipe.yaml"))
         finetuned[key] = json.loads((folder / "export.json").read_text())["finetune"]["acc"]
-    standalone = {names[arch]: entry.acc for arch, entry in read_arch_file(OUT / "picks_standalone.json", space).items()}
     per_seed = [{names[arch]: entry.acc for arch, entry in read_arch_file(OUT / f"picks_standalone.seed{s}.json",
-                                                                          space).items()} for s in (0, 1, 2)]
-    spread = {key: float(np.std([seed[key] for seed in per_seed], ddof=1)) for key in standalone}
+                                                                          space).items()} for s in SEEDS]
+    standalone = {key: float(np.mean([seed[key] for seed in per_seed])) for key in picks}  # = picks_standalone.json
+    spread = {key: float(np.std([seed[key] for seed in per_seed], ddof=1)) for key in picks}
     gt = read_arch_file(BENCH / "gt.json", space)
     rows = []
     for p, bound in bounds.items():

@@ -92,7 +92,6 @@ def merge_shards(out_path: str | os.PathLike, arch_list: ArchList, count: int, p
     """Merge the ``count`` complete shard part files of ``out_path`` into the submission (written
     atomically; nothing is written when a shard is missing, incomplete or foreign). ``producer``:
     the header every part must carry (None: shard 0's, whose arch list digest must match)."""
-
     paths = [shard_part_path(out_path, i, count) for i in range(count)]
     for i, path in enumerate(paths):
         if not path.exists():
