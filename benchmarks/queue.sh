@@ -14,9 +14,6 @@ if [ ! -f benchmarks/fmnist-r20/gt.seed2.json ] && [ ! -f benchmarks/fmnist-r20/
       --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 2 --workers 2
 fi
 
-step "search on the supernet against random search and the size heuristic, 3 MACs budgets (issue 28)"
-nice -n 10 python3 tools/search_evidence.py --workers 2
-
 step "2022 pilot: the fmnist-r48 recipe on the 30 gt_arch30 archs (issue 24)"
 nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/pilot-r48-size/ref30/recipe.yaml \
     --archs ../shared/data/cvpr22/gt_arch30.json --out benchmarks/pilot-r48-size/ref30/gt.json --seeds 0 1 --workers 2

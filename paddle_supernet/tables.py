@@ -84,14 +84,74 @@ class TableRow:
         return str(run_root / self.run_dir.format(seed=seed) / self.stage / "submission.json")
 
 
-def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str) -> list[int]:
+@dataclass(frozen=True)
+class TableBench:
+    """Where a paper table is measured and how its chains run there: ``folder`` holds gt.json,
+    gt.seed0.json and gt.seed1.json (the tables file is written there); ``run_root`` is the runs'
+    folder (relative to the repository); ``heading`` opens the tables file; ``variant`` is the
+    network the sizes are counted on; ``overrides`` are ``--set`` values for every non-shared
+    stage of every chain (a twin rule such as ``optimizer.lr_scale=4``)."""
+
+    folder: Path
+    run_root: str
+    heading: str
+    variant: Mapping | None = None
+    overrides: tuple[str, ...] = ()
+
+
+#: the file in a benchmark folder that says how the paper-table tools run on it
+TABLE_BENCH_FILE = "tables.yaml"
+_TABLE_BENCH_KEYS = {"heading": str, "run_root": str, "variant": dict, "set": list}
+
+
+def read_table_bench(folder: str | Path) -> TableBench:
+    """The :class:`TableBench` of ``folder/tables.yaml`` (keys ``heading`` and ``run_root``, required;
+    ``variant`` and ``set``, optional); one clear error naming the file and key otherwise.
+
+    Example:
+        >>> bench = read_table_bench("benchmarks/fmnist-r48")                      # doctest: +SKIP
+        >>> bench.run_root, bench.overrides                                         # doctest: +SKIP
+        ('runs/cvpr22_tables', ())
+    """
+    from .engine.config import load_config, read_yaml_mapping
+
+    folder = Path(folder)
+    path = folder / TABLE_BENCH_FILE
+    data = read_yaml_mapping(path)
+    for key, value in data.items():
+        if key not in _TABLE_BENCH_KEYS:
+            raise InputError(f"unknown key (known: {', '.join(_TABLE_BENCH_KEYS)})", file=str(path), key=key)
+        if not isinstance(value, _TABLE_BENCH_KEYS[key]):
+            raise InputError(f"must be a {_TABLE_BENCH_KEYS[key].__name__}, got {value!r}", file=str(path), key=key)
+    for key in ("heading", "run_root"):
+        if not data.get(key):
+            raise InputError("missing", file=str(path), key=key)
+    if Path(data["run_root"]).is_absolute():
+        raise InputError(f"must be relative to the repository, got {data['run_root']!r}", file=str(path),
+                         key="run_root")
+    overrides = data.get("set") or []
+    for i, pair in enumerate(overrides):
+        try:
+            if not isinstance(pair, str):
+                raise InputError(f"must be a KEY=VALUE string, got {pair!r}")
+            load_config(None, [pair])
+        except InputError as error:
+            raise InputError(error.problem, file=str(path), key=f"set[{i}]") from None
+    return TableBench(folder, data["run_root"], data["heading"].rstrip("\n"), data.get("variant"), tuple(overrides))
+
+
+def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str,
+               overrides: tuple[str, ...] = ()) -> list[int]:
     """One single-threaded process per seed, in parallel, each running the rows' distinct chains
-    in order (``chain`` resumes and skips finished stages); returns the exit codes. Logs go to
-    ``run_root/seed<N>.log``."""
+    in order (``chain`` resumes and skips finished stages) with ``overrides`` on their stages;
+    returns the exit codes. Logs go to ``run_root/seed<N>.log``."""
+    import shlex
+
+    sets = "".join(f" --set {shlex.quote(pair)}" for pair in overrides)
     procs = []
     for seed in seeds:
         runs = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
-        script = " && ".join(f"{python} -m paddle_supernet chain --chain {chain} --set seed={seed} "
+        script = " && ".join(f"{python} -m paddle_supernet chain --chain {chain} --set seed={seed}{sets} "
                              f"--run-root {run_root / run_dir}" for chain, run_dir in runs)
         log = open(run_root / f"seed{seed}.log", "a")
         procs.append(subprocess.Popen(["bash", "-c", script], cwd=repo, stdout=log, stderr=subprocess.STDOUT,
@@ -132,13 +192,16 @@ def write_sections(path: Path, heading: str, groups: list[str], sections: dict) 
     atomic_write_text(path, "\n".join([heading, ""] + [sections[g] for g in groups if g in sections]))
 
 
-def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_group: str, run_root: str, bench: Path,
-                   tables_file: str, heading: str, space: str, num_classes: int, variant: Mapping | None, repo: Path,
-                   legacy: Callable[[str], str] | None = None) -> int:
-    """The command line of a paper-tables tool: run a group's chains for the seeds (unless
-    ``--tables-only``), then rewrite that group's section of ``bench/tables_file`` (the other
-    groups' sections are kept): every row as mean +- spread over the seeds next to the proxies
-    and the seed-to-seed ceiling, for all archs and for the middle half of the MACs range."""
+def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_group: str,
+                   benches: Mapping[str, TableBench | Path], tables_file: str, space: str, num_classes: int, repo: Path,
+                   legacy: Callable[[str], str] | None = None, reference: str | None = None,
+                   anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None = None) -> int:
+    """The command line of a paper-tables tool: run a group's chains for the seeds on a benchmark
+    (``--bench``, the first of ``benches`` by default; a folder is read with :func:`read_table_bench`)
+    unless ``--tables-only``, then rewrite that group's section of the benchmark's ``tables_file`` (the
+    other groups' sections are kept). ``reference`` is the row every other is compared with (paired
+    bootstrap); ``anchor(bench, run_root, make)`` gives the label and submission of a row scored once
+    for all seeds (made first when ``make``), e.g. the pretrained network every chain starts from."""
     import argparse
     import sys
 
@@ -146,25 +209,30 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
 
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--group", choices=sorted(groups), default=default_group)
+    parser.add_argument("--bench", choices=list(benches), default=next(iter(benches)),
+                        help="the benchmark folder the rows are measured on")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--run-root", default=run_root)
+    parser.add_argument("--run-root", help="default: the benchmark's run_root")
     parser.add_argument("--tables-only", action="store_true", help="only write the tables from finished runs")
     args = parser.parse_args()
     try:
-        root = (repo / args.run_root).resolve()
+        bench = benches[args.bench]
+        bench = read_table_bench(bench) if isinstance(bench, Path) else bench
+        root = (repo / (args.run_root or bench.run_root)).resolve()
         root.mkdir(parents=True, exist_ok=True)
         rows = groups[args.group]
+        fixed = anchor(bench, root, not args.tables_only) if anchor else None
         if not args.tables_only:
-            codes = run_chains(rows, args.seeds, root, repo, sys.executable)
+            codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides)
             if any(codes):
                 print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
                 return 1
         section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
-                                num_classes, variant)
+                                num_classes, reference, fixed)
         order = list(groups)
-        sections = read_sections(bench / tables_file, order, legacy)
+        sections = read_sections(bench.folder / tables_file, order, legacy)
         sections[args.group] = section
-        write_sections(bench / tables_file, heading, order, sections)
+        write_sections(bench.folder / tables_file, bench.heading, order, sections)
         print(section)
         return 0
     except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
@@ -172,9 +240,14 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         return 2
 
 
-def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: Path,
-                  tool: str, space: str, num_classes: int, variant: Mapping | None) -> str:
-    """The markdown section of one group (see :func:`run_table_main`)."""
+def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: TableBench,
+                  tool: str, space: str, num_classes: int, reference: str | None = None,
+                  anchor: tuple[str, str] | None = None) -> str:
+    """The markdown section of one group (see :func:`run_table_main`). With ``reference`` finished,
+    one table gives every row's seed means, middle-half Kendall and its difference from the reference
+    with a 95% paired bootstrap interval (:func:`~paddle_supernet.leaderboard.leaderboard_markdown`),
+    then each row's agreement with ``anchor`` (label, submission) when that is scored; otherwise the
+    rows' mean +- spread over all archs and over the middle half of the MACs range."""
     from .report import band_keys
 
     finished = {row.label: [path for path in (row.submission(run_root, s) for s in seeds) if Path(path).exists()]
@@ -183,14 +256,45 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
     pending = [label for label, paths in finished.items() if len(paths) < len(seeds)]
     if not submissions:
         raise InputError(f"no row of group {group} has a finished submission under {run_root} yet")
-    gt_path, seed_paths = str(bench / "gt.json"), [str(bench / "gt.seed0.json"), str(bench / "gt.seed1.json")]
-    middle = band_keys(read_arch_file(gt_path), space_for(space, num_classes), 0.25, 0.75, variant=variant)
-    return "\n".join([
-        section_mark(group), f"## {title}", "",
-        f"Seeds {seeds}; each cell is the mean ± half the range over the seeds. Written by "
-        f"`tools/{tool}.py --group {group}`.", "",
-        *([f"Not finished yet (rows shown with the seeds done so far, or left out): {'; '.join(pending)}.", ""]
-          if pending else []),
-        "All 100 archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
+    folder, variant = bench.folder, bench.variant
+    gt_path, seed_paths = str(folder / "gt.json"), [str(folder / "gt.seed0.json"), str(folder / "gt.seed1.json")]
+    gt = read_arch_file(gt_path)
+    middle = band_keys(gt, space_for(space, num_classes), 0.25, 0.75, variant=variant)
+    lines = [section_mark(group), f"## {title}", "",
+             f"Seeds {seeds}; each cell is the mean ± half the range over the seeds. Written by "
+             f"`tools/{tool}.py --group {group} --bench {folder.name}`"
+             + (f"; every stage but the shared ones ran with `{' '.join(bench.overrides)}`." if bench.overrides
+                else "."), "",
+             *([f"Not finished yet (rows shown with the seeds done so far, or left out): {'; '.join(pending)}.", ""]
+               if pending else [])]
+    if reference is not None and reference in submissions:
+        from .leaderboard import leaderboard_markdown
+
+        scored_anchor = anchor if anchor and Path(anchor[1]).exists() else None
+        table_rows = {**submissions, **({scored_anchor[0]: [scored_anchor[1]]} if scored_anchor else {})}
+        lines += [f"All {len(gt)} archs; the middle half of the MACs range is {len(middle)} archs of similar size. "
+                  f"Differences from the {reference} row: 95% paired bootstrap over archs, pooled over seeds.", "",
+                  leaderboard_markdown(table_rows, gt_path, seed_paths, space, num_classes, reference,
+                                       variant=variant), ""]
+        if scored_anchor:
+            lines += [f"How far each row moved from the {scored_anchor[0]} (Kendall of its scores with that row's, "
+                      "per seed):", "", anchor_agreement(submissions, scored_anchor[1]), ""]
+        return "\n".join(lines)
+    if reference is not None:
+        lines += [f"(The differences from the {reference} row appear once it is finished.)", ""]
+    return "\n".join(lines + [
+        f"All {len(gt)} archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
         f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
         seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""])
+
+
+def anchor_agreement(rows: Mapping[str, list[str]], anchor_path: str) -> str:
+    """Markdown: for each row, the Kendall of each seed's scores with the scores in ``anchor_path``
+    (e.g. the pretrained network every chain starts from: near 1 means the row barely moved)."""
+    anchor = read_arch_file(anchor_path)
+    lines = ["| row | Kendall with it, per seed |", "|---|---|"]
+    for label, paths in rows.items():
+        values = [ranking_metrics(read_arch_file(p), anchor, submission_name=p, gt_name=anchor_path)["kendall"]
+                  for p in paths]
+        lines.append(f"| {label} | {', '.join(f'{v:.3f}' for v in values)} |")
+    return "\n".join(lines)

@@ -19,8 +19,6 @@ def test_arch_list_regenerates_byte_for_byte(tmp_path):
     assert (tmp_path / "archs.json").read_bytes() == (BENCH / "archs.json").read_bytes()
 
 
-
-
 R48 = BENCH.parent / "fmnist-r48"
 
 
@@ -55,3 +53,15 @@ def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log(bench):
     for key, entry in gt.items():
         assert entry.arch == archs[key].arch
         assert entry.acc == pytest.approx(np.mean([by_seed[(key, s)]["acc"] for s in seeds]), abs=1e-12)
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent for p in BENCH.parent.glob("*/tables.yaml")),
+                         ids=lambda p: p.name)
+def test_table_settings_read_and_score_their_own_archs(folder):
+    from paddle_supernet.engine.config import load_config
+    from paddle_supernet.tables import read_table_bench
+
+    bench = read_table_bench(folder)
+    # the chains score the benchmark's own arch list: the twins' default, or the folder's override
+    archs = load_config(BENCH.parents[1] / "configs/cvpr22/fmnist/scale.yaml", list(bench.overrides))["eval"]["archs"]
+    assert Path(archs) == Path("benchmarks") / folder.name / "archs.json"

@@ -44,7 +44,7 @@ def test_seed_rows_average_and_spread(tmp_path):
 
 def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
     from paddle_supernet.errors import InputError
-    from paddle_supernet.tables import TableRow, group_section
+    from paddle_supernet.tables import TableBench, TableRow, group_section
 
     space = get_space("cvpr21_resnet20")
     codes = space.sample_unique(12, seed=2)
@@ -59,7 +59,7 @@ def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
         write(bench / f"{name}.json", truth + (0 if name == "gt" else rng.normal(0, 0.1, 12)))
     rows = [TableRow("done", "c.yaml", "a_seed{seed}", "x"), TableRow("half", "c.yaml", "b_seed{seed}", "y"),
             TableRow("later", "c.yaml", "c_seed{seed}", "z")]
-    args = ("g", "title", rows, [0, 1], runs, bench, "tool", "cvpr21_resnet20", 10, None)
+    args = ("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool", "cvpr21_resnet20", 10)
     with pytest.raises(InputError, match="no row of group g has a finished submission"):
         group_section(*args)
     for path in (runs / "a_seed0/x", runs / "a_seed1/x", runs / "b_seed1/y"):
@@ -67,3 +67,105 @@ def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
     section = group_section(*args)
     assert "| done | 2 |" in section and "| half | 1 |" in section and "| later |" not in section
     assert "Not finished yet (rows shown with the seeds done so far, or left out): half; later." in section
+
+
+def _bench_with_rows(tmp_path, n=24):
+    """A ground truth (gt, two seeds) of ``n`` archs and three seeds' submissions of a baseline and a
+    better method, plus an anchor file; returns (bench, run root, codes, truth)."""
+    space = get_space("cvpr21_resnet20")
+    codes = space.sample_unique(n, seed=3)
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=n)
+    bench, runs = tmp_path / "bench", tmp_path / "runs"
+    for name in ("gt", "gt.seed0", "gt.seed1"):
+        _write_scores(bench / f"{name}.json", codes, truth + (0 if name == "gt" else rng.normal(0, 0.2, n)))
+    for seed in (0, 1):
+        _write_scores(runs / f"base_seed{seed}/b/submission.json", codes, truth + rng.normal(0, 1.5, n))
+        _write_scores(runs / f"good_seed{seed}/g/submission.json", codes, truth + rng.normal(0, 0.3, n))
+    _write_scores(runs / "anchor/submission.json", codes, truth + rng.normal(0, 1.0, n))
+    return bench, runs, codes, truth
+
+
+def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_path):
+    from paddle_supernet.bootstrap import kendall, paired_difference
+    from paddle_supernet.tables import TableBench, TableRow, group_section
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    anchor = ("start", str(runs / "anchor/submission.json"))
+    section = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
+                            "cvpr21_resnet20", 10, reference="base", anchor=anchor)
+
+    def scores(path):
+        sub = read_arch_file(path)
+        return [sub[f"arch{i + 1}"].acc for i in range(len(codes))]
+
+    good = [scores(runs / f"good_seed{s}/g/submission.json") for s in (0, 1)]
+    base = [scores(runs / f"base_seed{s}/b/submission.json") for s in (0, 1)]
+    expected = paired_difference(good, base, truth, kendall)  # the same default resamples and RNG stream
+    line = next(line for line in section.splitlines() if line.startswith("| good |"))
+    assert str(expected) in line and expected.separated and "Kendall better" in line
+    assert any(line.startswith("| start | 1 |") for line in section.splitlines())  # the anchor is a row too
+    # the anchor table: each seed's Kendall with the anchor's scores, computed here independently
+    anchor_scores = scores(runs / "anchor/submission.json")
+    from scipy import stats
+
+    per_seed = ", ".join(f"{stats.kendalltau(g, anchor_scores)[0]:.3f}" for g in good)
+    assert f"| good | {per_seed} |" in section
+    # before the reference is finished: the plain tables and a note
+    (runs / "base_seed0/b/submission.json").unlink()
+    (runs / "base_seed1/b/submission.json").unlink()
+    plain = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
+                          "cvpr21_resnet20", 10, reference="base", anchor=anchor)
+    assert "appear once it is finished" in plain and "| good | 2 |" in plain and "[95%]" not in plain
+
+
+def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
+    from paddle_supernet.errors import InputError
+    from paddle_supernet.tables import read_table_bench
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    path = folder / "tables.yaml"
+    path.write_text("heading: |\n  # T\n\n  text\nrun_root: runs/t\nvariant: {image_size: 16}\n"
+                    "set: [optimizer.lr_scale=4, eval.archs=benchmarks/x/archs.json]\n")
+    bench = read_table_bench(folder)
+    assert (bench.folder, bench.run_root, bench.heading, bench.variant) == (folder, "runs/t", "# T\n\ntext",
+                                                                          {"image_size": 16})
+    assert bench.overrides == ("optimizer.lr_scale=4", "eval.archs=benchmarks/x/archs.json")
+    for text, key, problem in [
+            ("heading: h\nrun_root: r\nsets: []\n", "sets", "unknown key"),
+            ("heading: h\n", "run_root", "missing"),
+            ("heading: h\nrun_root: /abs\n", "run_root", "relative"),
+            ("heading: h\nrun_root: r\nset: optimizer.lr=1\n", "set", "must be a list"),
+            ("heading: h\nrun_root: r\nset: [optimizer.lr_scale=-1]\n", "set[0]", ""),
+            ("heading: h\nrun_root: r\nset: [optimiser.lr=1]\n", "set[0]", "")]:
+        path.write_text(text)
+        with pytest.raises(InputError) as info:
+            read_table_bench(folder)
+        assert info.value.file == str(path) and info.value.key == key and problem in info.value.problem
+
+
+def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
+    import paddle_supernet.tables as tables
+
+    scripts = []
+
+    class FakeProcess:
+        def __init__(self, argv, **kwargs):
+            scripts.append(argv[-1])
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(tables.subprocess, "Popen", FakeProcess)
+    rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
+            tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
+    assert tables.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b")) == [0, 0]
+    assert len(scripts) == 2
+    for seed, script in enumerate(scripts):
+        commands = script.split(" && ")
+        assert len(commands) == 2  # one per distinct chain, not per row
+        for command, chain in zip(commands, ("x", "y")):
+            assert command == (f"py -m paddle_supernet chain --chain {chain}.yaml --set seed={seed} "
+                               f"--set optimizer.lr_scale=4 --set 'eval.note=a b' --run-root {tmp_path}/{chain}_seed{seed}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from paddle_supernet.tables import TableRow, run_table_main, section_mark  # noqa: E402
+from paddle_supernet.tables import TableBench, TableRow, run_table_main, section_mark  # noqa: E402
 
 CHAINS = {
     "paper": {"base": ["stage1", "stage2", "stage3"], "oe": ["stage1"], "prl_oe": ["stage1", "stage2", "stage3"]},
@@ -39,6 +39,6 @@ def legacy(text: str) -> str:
 if __name__ == "__main__":
     sys.exit(run_table_main(
         doc=__doc__, tool="cvpr21_tables", groups=GROUPS, titles=TITLES, default_group="paper",
-        run_root="runs/cvpr21_tables", bench=REPO / "benchmarks" / "fmnist-r20", tables_file="cvpr21_tables.md",
-        heading="# 2021 winner, Tables 1 and 2 on fmnist-r20", space="cvpr21_resnet20", num_classes=10, variant=None,
-        repo=REPO, legacy=legacy))
+        benches={"fmnist-r20": TableBench(REPO / "benchmarks" / "fmnist-r20", "runs/cvpr21_tables",
+                                          "# 2021 winner, Tables 1 and 2 on fmnist-r20")},
+        tables_file="cvpr21_tables.md", space="cvpr21_resnet20", num_classes=10, repo=REPO, legacy=legacy))

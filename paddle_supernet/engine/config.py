@@ -173,7 +173,8 @@ def _merge(base: dict, override: dict, file: str) -> dict:
     return _deep_update(base, override)
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml_mapping(path: Path) -> dict:
+    """A YAML file that must hold a mapping (empty: ``{}``); one clear error naming the file otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -185,7 +186,7 @@ def _read_yaml(path: Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError("a config must be a YAML mapping", file=str(path))
+        raise InputError("must be a YAML mapping", file=str(path))
     return data
 
 
@@ -198,7 +199,7 @@ def _explicit(path: Path, seen: tuple = ()) -> dict:
     path = path.resolve()
     if path in seen:
         raise InputError("_base_ chain loops back to this file", file=str(path))
-    data = _read_yaml(path)
+    data = read_yaml_mapping(path)
     bases = data.pop("_base_", None) or []
     if not isinstance(bases, (str, list)) or any(not isinstance(b, str) for b in ([bases] if isinstance(bases, str) else bases)):
         raise InputError(f"must be a config file name or a list of them, got {bases!r}", file=str(path), key="_base_")
