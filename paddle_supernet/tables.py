@@ -227,6 +227,7 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
             if any(codes):
                 print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
                 return 1
+        keep_submissions(rows, args.seeds, root, bench.folder / "tables", args.group, fixed)
         section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
                                 num_classes, reference, fixed)
         order = list(groups)
@@ -238,6 +239,25 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
         print(f"{tool}: error: {error}", file=sys.stderr)
         return 2
+
+
+def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kept: Path, group: str,
+                     anchor: tuple[str, str] | None = None) -> list[Path]:
+    """Copy every finished row's submission to ``kept/<group>_seed<S>/<stage>.json`` (and the anchor's to
+    ``kept/<anchor file's folder>.json``), byte for byte and atomically, so the tables can be checked
+    without the runs; returns the files written."""
+    from .io.atomic import atomic_write_bytes
+
+    pairs = [(Path(row.submission(run_root, seed)), kept / f"{group}_seed{seed}" / f"{row.stage}.json")
+             for seed in seeds for row in rows]
+    if anchor is not None:
+        pairs.append((Path(anchor[1]), kept / f"{Path(anchor[1]).parent.name}.json"))
+    written = []
+    for source, target in pairs:
+        if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+            atomic_write_bytes(target, source.read_bytes())
+            written.append(target)
+    return written
 
 
 def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: TableBench,

@@ -169,3 +169,17 @@ def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
         for command, chain in zip(commands, ("x", "y")):
             assert command == (f"py -m paddle_supernet chain --chain {chain}.yaml --set seed={seed} "
                                f"--set optimizer.lr_scale=4 --set 'eval.note=a b' --run-root {tmp_path}/{chain}_seed{seed}")
+
+
+def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
+    from paddle_supernet.tables import TableRow, keep_submissions
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("later", "c.yaml", "later_seed{seed}", "l")]
+    kept = tmp_path / "kept"
+    anchor = ("start", str(runs / "anchor/submission.json"))
+    written = keep_submissions(rows, [0, 1], runs, kept, "grp", anchor)
+    assert sorted(p.relative_to(kept).as_posix() for p in written) == ["anchor.json", "grp_seed0/b.json",
+                                                                      "grp_seed1/b.json"]
+    assert (kept / "grp_seed1/b.json").read_bytes() == (runs / "base_seed1/b/submission.json").read_bytes()
+    assert keep_submissions(rows, [0, 1], runs, kept, "grp", anchor) == []  # unchanged files are not rewritten

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The 2022 papers' tables on the fmnist-r48 benchmark, in one command.
+"""The 2022 papers' tables on a 2022 benchmark (fmnist-r48 by default), in one command.
 
-Groups (each a section of benchmarks/fmnist-r48/cvpr22_tables.md, the others kept):
+Groups (each a section of benchmarks/<bench>/cvpr22_tables.md, the others kept):
 ``runner_up`` (the runner-up's Tables 1-3: the first APS, APS_v2, APS_v3,
 +CPT, +SSE4, +SSE34, +SSE34-Dis), ``runner_up_released`` (its released pipeline),
 ``winner`` (the winner's Table 1, vanilla vs contrastive, and Table 2, the stage-2
