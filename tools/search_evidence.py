@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Does search on our supernet beat random search and the size heuristic? (issue 28, fmnist-r20)
+"""Does search on our supernet beat random search and the size heuristic? (issue 28; fmnist-r20 by default)
 
 For three MACs budgets (the 25th, 50th and 75th percentiles of the space's MACs over 10,000 drawn
 archs, counted on the network the supernet trains), three picks each: the best arch of an
@@ -10,9 +10,12 @@ the benchmark's ground-truth recipe for 3 seeds, and fine-tuned from the superne
 the same recipe (`export --finetune`, 1 seed); its stand-alone accuracy (mean and sd over the seeds)
 is placed among the ground-truth archs under the same budget (the share it beats, the best of them),
 beside the supernet's score of the pick. Everything resumes after a kill (search histories, the
-stand-alone runs log, one file per fine-tuned pick).
+stand-alone runs log, one file per fine-tuned pick). ``--bench`` takes another benchmark folder
+(its gt.json and recipe.yaml; files written to its search/), ``--config`` the supernet config trained
+when the checkpoint (default ``runs/<config name>/checkpoint.pdparams``) does not exist yet.
 
-    python tools/search_evidence.py [--checkpoint runs/quickstart_fmnist_r20/checkpoint.pdparams] [--workers 2]
+    python tools/search_evidence.py [--bench fmnist-r20] [--config configs/quickstart_fmnist_r20.yaml]
+                                    [--checkpoint CKPT] [--evaluations 500] [--workers 2]
 """
 from __future__ import annotations
 
@@ -26,9 +29,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-BENCH = REPO / "benchmarks" / "fmnist-r20"
-OUT = BENCH / "search"
-RUNS = REPO / "runs" / "search_evidence"
 PERCENTILES = (25, 50, 75)
 PICKS = ("evolution", "random", "largest")
 SEEDS = (0, 1, 2)  # of each pick's stand-alone training
@@ -74,7 +74,10 @@ def pooled_comparisons(per_seed: list[dict], percentiles: list) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", default="runs/quickstart_fmnist_r20/checkpoint.pdparams")
+    parser.add_argument("--bench", default="fmnist-r20", help="a folder of benchmarks/ (gt.json, recipe.yaml)")
+    parser.add_argument("--config", default="configs/quickstart_fmnist_r20.yaml",
+                        help="the supernet trained when the checkpoint does not exist yet")
+    parser.add_argument("--checkpoint", help="default: runs/<config name>/checkpoint.pdparams")
     parser.add_argument("--evaluations", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -84,9 +87,15 @@ def main() -> int:
     from paddle_supernet.proxies import model_variant
     from paddle_supernet.spaces import get_space
 
+    bench = REPO / "benchmarks" / args.bench
+    if not (bench / "gt.json").exists() or not (bench / "recipe.yaml").exists():
+        parser.error(f"--bench {args.bench}: {bench} has no gt.json and recipe.yaml")
+    out = bench / "search"  # committed evidence; the runs (not committed) below
+    runs = REPO / "runs" / ("search_evidence" if args.bench == "fmnist-r20" else f"search_evidence_{args.bench}")
+    args.checkpoint = args.checkpoint or f"runs/{Path(args.config).stem}/checkpoint.pdparams"
     checkpoint = REPO / args.checkpoint
     if not checkpoint.exists():  # the quick-start supernet
-        cli("train", "--config", "configs/quickstart_fmnist_r20.yaml", "--run-dir", str(checkpoint.parent))
+        cli("train", "--config", args.config, "--run-dir", str(checkpoint.parent))
     cfg = load_checkpoint(checkpoint)["meta"]["config"]
     space = get_space(cfg["space"])
     variant = model_variant(cfg["model"], cfg["data"]["image_size"])
@@ -94,31 +103,31 @@ def main() -> int:
     picks, supernet_scores = {}, {}
     for p, bound in bounds.items():
         for method in ("evolution", "random"):
-            folder = RUNS / f"p{p}_{method}"
+            folder = runs / f"p{p}_{method}"
             if not (folder / "best.json").exists():
                 cli("search", "--checkpoint", str(checkpoint), "--budget", f"macs={bound:.0f}", "--method", method,
                     "--evaluations", str(args.evaluations), "--out-dir", str(folder))
             best = read_arch_file(folder / "best.json", space)["arch1"]
             picks[f"p{p}_{method}"], supernet_scores[f"p{p}_{method}"] = best.arch, best.acc
         picks[f"p{p}_largest"] = largest_under(space, round(bound), variant, args.evaluations)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     names = {f"arch{i + 1}": key for i, key in enumerate(picks)}  # challenge keys; picks.names.json says which
-    write_arch_file(OUT / "picks.json", {arch: ArchEntry(picks[key], 0.0) for arch, key in names.items()})
-    atomic_write_text(OUT / "picks.names.json", json.dumps(names, indent=1) + "\n")
-    cli("standalone", "--config", str(BENCH / "recipe.yaml"), "--archs", str(OUT / "picks.json"),
-        "--out", str(OUT / "picks_standalone.json"), "--seeds", *map(str, SEEDS), "--workers", str(args.workers))
+    write_arch_file(out / "picks.json", {arch: ArchEntry(picks[key], 0.0) for arch, key in names.items()})
+    atomic_write_text(out / "picks.names.json", json.dumps(names, indent=1) + "\n")
+    cli("standalone", "--config", str(bench / "recipe.yaml"), "--archs", str(out / "picks.json"),
+        "--out", str(out / "picks_standalone.json"), "--seeds", *map(str, SEEDS), "--workers", str(args.workers))
     finetuned = {}
     for key, code in picks.items():
-        folder = RUNS / "finetuned" / key
+        folder = runs / "finetuned" / key
         if not (folder / "export.json").exists():
             cli("export", "--checkpoint", str(checkpoint), "--arch", code, "--out", str(folder),
-                "--finetune", str(BENCH / "recipe.yaml"))
+                "--finetune", str(bench / "recipe.yaml"))
         finetuned[key] = json.loads((folder / "export.json").read_text())["finetune"]["acc"]
-    per_seed = [{names[arch]: entry.acc for arch, entry in read_arch_file(OUT / f"picks_standalone.seed{s}.json",
+    per_seed = [{names[arch]: entry.acc for arch, entry in read_arch_file(out / f"picks_standalone.seed{s}.json",
                                                                           space).items()} for s in SEEDS]
     standalone = {key: float(np.mean([seed[key] for seed in per_seed])) for key in picks}  # = picks_standalone.json
     spread = {key: float(np.std([seed[key] for seed in per_seed], ddof=1)) for key in picks}
-    gt = read_arch_file(BENCH / "gt.json", space)
+    gt = read_arch_file(bench / "gt.json", space)
     rows = []
     for p, bound in bounds.items():
         under = sorted(entry.acc for entry in gt.values() if space.macs(entry.arch, **variant) <= bound)
@@ -131,7 +140,7 @@ def main() -> int:
                          "finetuned_acc": finetuned[key], "gt_archs_under_budget": len(under),
                          "gt_best_under_budget": under[-1] if under else None,
                          "beats_gt_share": float(np.mean([acc > a for a in under])) if under else None})
-    atomic_write_text(OUT / "summary.json", json.dumps({"checkpoint": args.checkpoint, "evaluations": args.evaluations,
+    atomic_write_text(out / "summary.json", json.dumps({"checkpoint": args.checkpoint, "evaluations": args.evaluations,
                                                         "rows": rows}, indent=1) + "\n")
     lines = ["| MACs budget (percentile) | pick | MACs | supernet score | stand-alone acc (mean ± sd, 3 seeds) | fine-tuned from "
              "the supernet (1 seed) | beats this share of the ground-truth archs under the budget | the best of "
@@ -143,7 +152,7 @@ def main() -> int:
         lines.append(f"| {r['macs_bound']:,} (p{r['budget_percentile']}) | {r['pick']} | {r['macs']:,} | {score} | "
                      f"{r['standalone_acc']:.4f} ± {r['standalone_sd_over_seeds']:.4f} | {r['finetuned_acc']:.4f} | {share} | {best} |")
     lines += ["", *pooled_comparisons(per_seed, list(bounds))]
-    atomic_write_text(OUT / "table.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "table.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
