@@ -25,6 +25,12 @@ from paddle_supernet.proxies import model_variant  # noqa: E402
 from paddle_supernet.spaces import get_space  # noqa: E402
 
 
+def total_depth(space, code: str) -> int | None:
+    """The arch's blocks over all stages (None for a space whose archs have no ``depths``)."""
+    arch = space.decode(code)
+    return sum(arch.depths) if hasattr(arch, "depths") else None
+
+
 def summarise(folder: Path, imagenet: dict) -> dict | None:
     runs_log = folder / "gt.runs.jsonl"
     if not runs_log.exists():
@@ -47,7 +53,7 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
     mean = np.mean(table, axis=0)
     codes = [by_arch[k][seeds[0]]["arch"] for k in complete]
     macs = [space.macs(c, **variant) for c in codes]
-    depth = [sum(space.decode(c).depths) for c in codes] if hasattr(space.decode(codes[0]), "depths") else None
+    depth = [total_depth(space, c) for c in codes] if total_depth(space, codes[0]) is not None else None
     out.update(kendall_seeds=noise["kendall"], sigma_seed=100 * noise["sigma_seed"], sigma_arch=100 * noise["sigma_arch"],
                kendall_macs=metric_interval([mean], macs),  # of the ground truth (seed mean)
                kendall_depth=float(stats.kendalltau(mean, depth)[0]) if depth else float("nan"),
@@ -90,7 +96,7 @@ def main() -> int:
         codes = [entry["arch"] for entry in imagenet.values()]
         acc = [entry["acc"] for entry in imagenet.values()]
         macs = metric_interval([acc], [space.macs(c) for c in codes])
-        depth = stats.kendalltau(acc, [sum(space.decode(c).depths) for c in codes])[0]
+        depth = stats.kendalltau(acc, [total_depth(space, c) for c in codes])[0]
         print(f"\nImageNet accuracies of the {len(codes)} archs of {args.imagenet.name} (official 224x224 network): "
               f"Kendall with MACs {_ci(macs)}, with total depth {depth:+.2f}")
     return 0
