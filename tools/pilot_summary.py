@@ -3,7 +3,8 @@
 
 For each recipe: runs done, mean seconds a run, seed-to-seed Kendall, sigma_seed and sigma_arch
 (``paddle-supernet noise``), and the Kendall of the seed mean with the MACs of the network the
-recipe trains, with the total depth, and with the ImageNet accuracies of the archs that
+recipe trains, with the total depth, with the depth of the last stage (the one at the fewest
+pixels), and with the ImageNet accuracies of the archs that
 ``../shared/data/cvpr22/gt_arch30.json`` holds (archs of the 2022 space only).
 
     python tools/pilot_summary.py benchmarks/pilot-r48-size [--imagenet ../shared/data/cvpr22/gt_arch30.json]
@@ -31,6 +32,12 @@ def total_depth(space, code: str) -> int | None:
     return sum(arch.depths) if hasattr(arch, "depths") else None
 
 
+def last_stage_depth(space, code: str) -> int | None:
+    """The blocks of the arch's last stage, the one at the fewest pixels (None without ``depths``)."""
+    arch = space.decode(code)
+    return arch.depths[-1] if hasattr(arch, "depths") else None
+
+
 def summarise(folder: Path, imagenet: dict) -> dict | None:
     runs_log = folder / "gt.runs.jsonl"
     if not runs_log.exists():
@@ -54,9 +61,11 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
     codes = [by_arch[k][seeds[0]]["arch"] for k in complete]
     macs = [space.macs(c, **variant) for c in codes]
     depth = [total_depth(space, c) for c in codes] if total_depth(space, codes[0]) is not None else None
+    last = [last_stage_depth(space, c) for c in codes] if depth else None
     out.update(kendall_seeds=noise["kendall"], sigma_seed=100 * noise["sigma_seed"], sigma_arch=100 * noise["sigma_arch"],
                kendall_macs=metric_interval([mean], macs),  # of the ground truth (seed mean)
                kendall_depth=float(stats.kendalltau(mean, depth)[0]) if depth else float("nan"),
+               kendall_last=float(stats.kendalltau(mean, last)[0]) if last else float("nan"),
                acc_range=(100 * float(mean.min()), 100 * float(mean.max())))
     shared = [i for i, k in enumerate(complete) if k in imagenet and imagenet[k]["arch"] == codes[i]]
     if len(shared) >= 4:
@@ -71,15 +80,16 @@ def _ci(d) -> str:
 
 def markdown(results: list[dict]) -> str:
     lines = ["| recipe | runs | archs (all seeds) | s a run | seed-to-seed Kendall | sigma_seed | sigma_arch | "
-             "Kendall with MACs | with depth | with ImageNet (archs) | seed-mean range |", "|" + "---|" * 11]
+             "Kendall with MACs | with depth | with last-stage depth | with ImageNet (archs) | seed-mean range |",
+             "|" + "---|" * 12]
     for r in results:
         if "kendall_seeds" not in r:
-            lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} |" + " - |" * 7)
+            lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} |" + " - |" * 8)
             continue
         imnet = f"{_ci(r['kendall_imagenet'])} ({r['imagenet_archs']})" if "kendall_imagenet" in r else "-"
         lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {r['kendall_seeds']:.2f} | "
                      f"{r['sigma_seed']:.2f} pt | {r['sigma_arch']:.2f} pt | {_ci(r['kendall_macs'])} | "
-                     f"{r['kendall_depth']:+.2f} | {imnet} | {r['acc_range'][0]:.1f}-{r['acc_range'][1]:.1f}% |")
+                     f"{r['kendall_depth']:+.2f} | {r['kendall_last']:+.2f} | {imnet} | {r['acc_range'][0]:.1f}-{r['acc_range'][1]:.1f}% |")
     return "\n".join(lines)
 
 
@@ -97,8 +107,9 @@ def main() -> int:
         acc = [entry["acc"] for entry in imagenet.values()]
         macs = metric_interval([acc], [space.macs(c) for c in codes])
         depth = stats.kendalltau(acc, [total_depth(space, c) for c in codes])[0]
+        last = stats.kendalltau(acc, [last_stage_depth(space, c) for c in codes])[0]
         print(f"\nImageNet accuracies of the {len(codes)} archs of {args.imagenet.name} (official 224x224 network): "
-              f"Kendall with MACs {_ci(macs)}, with total depth {depth:+.2f}")
+              f"Kendall with MACs {_ci(macs)}, with total depth {depth:+.2f}, with last-stage depth {last:+.2f}")
     return 0
 
 
