@@ -53,7 +53,7 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
     complete = [k for k, v in by_arch.items() if all(s in v for s in seeds)]
     out = {"recipe": folder.name, "runs": len(rows), "archs": len(complete),
            "seconds": float(np.mean([r["seconds"] for r in rows]))}
-    if len(seeds) < 2 or len(complete) < 4:
+    if len(seeds) < 2 or len(complete) < 5:  # the bootstrap intervals need 5 archs
         return out
     table = [[by_arch[k][s]["acc"] for k in complete] for s in seeds]
     noise = seed_noise(*table)
@@ -68,7 +68,7 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
                kendall_last=float(stats.kendalltau(mean, last)[0]) if last else float("nan"),
                acc_range=(100 * float(mean.min()), 100 * float(mean.max())))
     shared = [i for i, k in enumerate(complete) if k in imagenet and imagenet[k]["arch"] == codes[i]]
-    if len(shared) >= 4:
+    if len(shared) >= 5:  # what a bootstrap over archs needs
         out["kendall_imagenet"] = metric_interval([mean[shared]], [imagenet[complete[i]]["acc"] for i in shared])
         out["imagenet_archs"] = len(shared)
     return out
