@@ -227,7 +227,7 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
             if any(codes):
                 print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
                 return 1
-        keep_submissions(rows, args.seeds, root, bench.folder / "tables", args.group, fixed)
+        keep_submissions(rows, args.seeds, root, bench.folder / "tables", fixed)
         section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
                                 num_classes, reference, fixed)
         order = list(groups)
@@ -241,14 +241,14 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         return 2
 
 
-def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kept: Path, group: str,
+def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kept: Path,
                      anchor: tuple[str, str] | None = None) -> list[Path]:
-    """Copy every finished row's submission to ``kept/<group>_seed<S>/<stage>.json`` (and the anchor's to
-    ``kept/<anchor file's folder>.json``), byte for byte and atomically, so the tables can be checked
-    without the runs; returns the files written."""
+    """Copy every finished row's submission to ``kept/<its run folder>/<stage>.json`` (and the anchor's
+    to ``kept/<anchor file's folder>.json``), byte for byte and atomically, so the tables can be
+    checked without the runs; returns the files written."""
     from .io.atomic import atomic_write_bytes
 
-    pairs = [(Path(row.submission(run_root, seed)), kept / f"{group}_seed{seed}" / f"{row.stage}.json")
+    pairs = [(Path(row.submission(run_root, seed)), kept / row.run_dir.format(seed=seed) / f"{row.stage}.json")
              for seed in seeds for row in rows]
     if anchor is not None:
         pairs.append((Path(anchor[1]), kept / f"{Path(anchor[1]).parent.name}.json"))

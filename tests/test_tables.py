@@ -178,8 +178,8 @@ def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("later", "c.yaml", "later_seed{seed}", "l")]
     kept = tmp_path / "kept"
     anchor = ("start", str(runs / "anchor/submission.json"))
-    written = keep_submissions(rows, [0, 1], runs, kept, "grp", anchor)
-    assert sorted(p.relative_to(kept).as_posix() for p in written) == ["anchor.json", "grp_seed0/b.json",
-                                                                      "grp_seed1/b.json"]
-    assert (kept / "grp_seed1/b.json").read_bytes() == (runs / "base_seed1/b/submission.json").read_bytes()
-    assert keep_submissions(rows, [0, 1], runs, kept, "grp", anchor) == []  # unchanged files are not rewritten
+    written = keep_submissions(rows, [0, 1], runs, kept, anchor)
+    assert sorted(p.relative_to(kept).as_posix() for p in written) == ["anchor.json", "base_seed0/b.json",
+                                                                      "base_seed1/b.json"]
+    assert (kept / "base_seed1/b.json").read_bytes() == (runs / "base_seed1/b/submission.json").read_bytes()
+    assert keep_submissions(rows, [0, 1], runs, kept, anchor) == []  # unchanged files are not rewritten
