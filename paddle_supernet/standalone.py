@@ -96,7 +96,8 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
     total = len(arch_list) * len(seeds)
     print(f"[standalone] {total - len(jobs)} of {total} runs already done; {len(jobs)} to train with {workers} worker(s)",
           flush=True)
-    progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run")
+    progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run",
+                        per="h")
     if jobs:
         with contextlib.ExitStack() as stack:
             if workers > 1:  # a dead worker raises BrokenProcessPool (a multiprocessing Pool would wait forever)
