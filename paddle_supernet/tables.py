@@ -262,7 +262,7 @@ def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kep
 
 def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: TableBench,
                   tool: str, space: str, num_classes: int, reference: str | None = None,
-                  anchor: tuple[str, str] | None = None) -> str:
+                  anchor: tuple[str, str] | None = None, resamples: int = 2000) -> str:
     """The markdown section of one group (see :func:`run_table_main`). With ``reference`` finished,
     one table gives every row's seed means, middle-half Kendall and its difference from the reference
     with a 95% paired bootstrap interval (:func:`~paddle_supernet.leaderboard.leaderboard_markdown`),
@@ -295,7 +295,7 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
         lines += [f"All {len(gt)} archs; the middle half of the MACs range is {len(middle)} archs of similar size. "
                   f"Differences from the {reference} row: 95% paired bootstrap over archs, pooled over seeds.", "",
                   leaderboard_markdown(table_rows, gt_path, seed_paths, space, num_classes, reference,
-                                       variant=variant), ""]
+                                       resamples=resamples, variant=variant), ""]
         if scored_anchor:
             lines += [f"How far each row moved from the {scored_anchor[0]} (Kendall of its scores with that row's, "
                       "per seed):", "", anchor_agreement(submissions, scored_anchor[1]), ""]

@@ -94,7 +94,7 @@ def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
     anchor = ("start", str(runs / "anchor/submission.json"))
     section = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
-                            "cvpr21_resnet20", 10, reference="base", anchor=anchor)
+                            "cvpr21_resnet20", 10, reference="base", anchor=anchor, resamples=200)
 
     def scores(path):
         sub = read_arch_file(path)
@@ -102,7 +102,7 @@ def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_
 
     good = [scores(runs / f"good_seed{s}/g/submission.json") for s in (0, 1)]
     base = [scores(runs / f"base_seed{s}/b/submission.json") for s in (0, 1)]
-    expected = paired_difference(good, base, truth, kendall)  # the same default resamples and RNG stream
+    expected = paired_difference(good, base, truth, kendall, resamples=200)  # the same RNG stream
     line = next(line for line in section.splitlines() if line.startswith("| good |"))
     assert str(expected) in line and expected.separated and "Kendall better" in line
     assert any(line.startswith("| start | 1 |") for line in section.splitlines())  # the anchor is a row too
@@ -116,7 +116,7 @@ def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_
     (runs / "base_seed0/b/submission.json").unlink()
     (runs / "base_seed1/b/submission.json").unlink()
     plain = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
-                          "cvpr21_resnet20", 10, reference="base", anchor=anchor)
+                          "cvpr21_resnet20", 10, reference="base", anchor=anchor, resamples=200)
     assert "appear once it is finished" in plain and "| good | 2 |" in plain and "[95%]" not in plain
 
 
