@@ -191,8 +191,40 @@ def is_chain(data) -> bool:
     return isinstance(data, dict) and isinstance(data.get("stages"), list) and bool(data["stages"])
 
 
+#: config keys holding a path a chain may write itself (a shared stage's network, a previous checkpoint)
+PRODUCED_PATH_KEYS = ("model.pretrained", "checkpoint.export_full", "checkpoint.init_from", "strategy.teacher_weights")
+
+
+def _moved(path: str | Path, root: str | Path) -> Path:
+    """``path`` inside ``root`` (an absolute path loses its anchor): ``runs/x`` -> ``ROOT/runs/x``."""
+    path = Path(path)
+    return Path(root) / (path.relative_to(path.anchor) if path.is_absolute() else path)
+
+
+def move_shared_paths(cfg: dict, moves: dict) -> list[str]:
+    """``--set`` values that point ``cfg``'s produced paths (:data:`PRODUCED_PATH_KEYS`) at their moved
+    places: ``moves`` maps an original file or folder to its new place; paths inside a moved folder follow.
+
+    >>> move_shared_paths({"model": {"pretrained": "runs/p/net.pdparams"}, "checkpoint": {}, "strategy": {}},
+    ...                   {Path("runs/p"): Path("alt/runs/p")})
+    ['model.pretrained=alt/runs/p/net.pdparams']
+    """
+    out = []
+    for key in PRODUCED_PATH_KEYS:
+        section, name = key.split(".")
+        value = cfg.get(section, {}).get(name)
+        if not value:
+            continue
+        path = Path(value)
+        for source, target in moves.items():
+            if path == source or source in path.parents:
+                out.append(f"{key}={Path(target) / path.relative_to(source)}")
+                break
+    return out
+
+
 def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None,
-              adapt=None) -> dict:
+              adapt=None, every_stage: list[str] | None = None, shared_root: str | Path | None = None) -> dict:
     """Run every stage of a chain in order; returns ``{stage name: (trainer, arch list, submission)}``
     for the evaluated stages.
 
@@ -205,21 +237,43 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     ``adapt(cfg, run_dir) -> (overrides, run_dir)``, when given, changes every stage (shared ones
     too) after its config is resolved: the rehearsal (:mod:`paddle_supernet.rehearsal`) uses it to
     run a recipe on tiny data in its own folder; its overrides are checked as ``--set`` values are.
+    ``every_stage`` (``--set-all``) changes every stage, the shared ones too, e.g. another input size
+    for a whole chain; changed shared stages must then live apart from the unchanged ones, so a chain
+    with shared stages needs ``shared_root``: each shared stage runs in ``shared_root/<its run_dir>``,
+    writes its exported network to ``shared_root/<its export_full>``, and every stage's paths to them
+    follow (:func:`move_shared_paths`). Where both set a key, ``overrides`` win.
     """
     from .engine.config import load_config, merge_config
 
     chain = load_chain(chain_path)
     root = Path(run_root or Path("runs") / chain["name"])
+    every_stage = list(every_stage or [])
+    moves: dict = {}
+    for stage in chain["stages"]:
+        if "run_dir" not in stage:
+            continue
+        if every_stage and shared_root is None:
+            raise InputError(f"--set-all changes the shared stage {stage['name']!r} ({stage['run_dir']}), which other "
+                             "chains and seeds reuse as it is; give --shared-root DIR to keep the changed one apart",
+                             file=str(chain_path), key="--shared-root")
+        if shared_root is not None:
+            export = load_config(stage["config"], every_stage)["checkpoint"]["export_full"]
+            moves[Path(stage["run_dir"])] = _moved(stage["run_dir"], shared_root)
+            if export:
+                moves[Path(export)] = _moved(export, shared_root)
     planned, produced, previous = [], set(), None
     for index, stage in enumerate(chain["stages"]):  # every stage's config and inputs checked first
         shared = "run_dir" in stage  # a shared artifact: its own config alone, one directory for every chain
-        stage_overrides = [] if shared else list(overrides or [])
-        if previous is not None and stage["from_previous"]:
-            stage_overrides.append(f"checkpoint.init_from={previous}")
+        stage_overrides = every_stage + ([] if shared else list(overrides or []))
         cfg = load_config(stage["config"], stage_overrides)
+        moved = move_shared_paths(cfg, moves)
+        if previous is not None and stage["from_previous"]:
+            moved.append(f"checkpoint.init_from={previous}")
+        if moved:
+            cfg = merge_config(cfg, moved, stage["config"])
         if not stage["same_seed"] and index and not shared:
             cfg = merge_config(cfg, [f"seed={stage_seed(cfg['seed'], index)}"], stage["config"])
-        run_dir = Path(stage["run_dir"]) if shared else root / stage["name"]
+        run_dir = moves.get(Path(stage["run_dir"]), Path(stage["run_dir"])) if shared else root / stage["name"]
         if adapt is not None:
             extra, run_dir = adapt(cfg, run_dir)
             cfg = merge_config(cfg, extra, stage["config"])

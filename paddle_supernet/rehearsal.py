@@ -31,13 +31,13 @@ from pathlib import Path
 
 import yaml
 
+from .pipeline import PRODUCED_PATH_KEYS
+
 #: training images of the real datasets, for the full-scale estimate
 DATASET_IMAGES = {"cifar100": 50_000, "imagenet": 1_281_167}
 #: the official arch list each space's evaluated stages score a few archs of (under the shared data folder)
 OFFICIAL_LIST = {"cvpr21_resnet20": "cvpr21/Track1_final_archs.json",
                  "cvpr22_resnet48": "cvpr22/CVPR_2022_NAS_Track1_test.json"}
-#: config keys holding a path a chain may write itself (moved under the rehearsal folder when under runs/)
-PRODUCED_PATH_KEYS = ("model.pretrained", "checkpoint.export_full", "checkpoint.init_from", "strategy.teacher_weights")
 #: the GPU the full-scale estimate assumes: sustained FP32 FLOP/s of a V100-class card (about 45% of its 15.7 T peak)
 GPU_FLOPS = 7.0e12
 

@@ -90,23 +90,29 @@ class TableBench:
     gt.seed0.json and gt.seed1.json (the tables file is written there); ``run_root`` is the runs'
     folder (relative to the repository); ``heading`` opens the tables file; ``variant`` is the
     network the sizes are counted on; ``overrides`` are ``--set`` values for every non-shared
-    stage of every chain (a twin rule such as ``optimizer.lr_scale=4``)."""
+    stage of every chain (a twin rule such as ``optimizer.lr_scale=4``); ``every_stage`` are
+    ``--set-all`` values for every stage, the shared ones too (another input, e.g.
+    ``data.image_size=32``), whose shared stages then run under ``shared_root``."""
 
     folder: Path
     run_root: str
     heading: str
     variant: Mapping | None = None
     overrides: tuple[str, ...] = ()
+    every_stage: tuple[str, ...] = ()
+    shared_root: str | None = None
 
 
 #: the file in a benchmark folder that says how the paper-table tools run on it
 TABLE_BENCH_FILE = "tables.yaml"
-_TABLE_BENCH_KEYS = {"heading": str, "run_root": str, "variant": dict, "set": list}
+_TABLE_BENCH_KEYS = {"heading": str, "run_root": str, "variant": dict, "set": list, "set_all": list,
+                     "shared_root": str}
 
 
 def read_table_bench(folder: str | Path) -> TableBench:
     """The :class:`TableBench` of ``folder/tables.yaml`` (keys ``heading`` and ``run_root``, required;
-    ``variant`` and ``set``, optional); one clear error naming the file and key otherwise.
+    ``variant``, ``set``, ``set_all`` and ``shared_root``, optional; ``set_all`` needs ``shared_root``);
+    one clear error naming the file and key otherwise.
 
     Example:
         >>> bench = read_table_bench("benchmarks/fmnist-r48")                      # doctest: +SKIP
@@ -126,28 +132,36 @@ def read_table_bench(folder: str | Path) -> TableBench:
     for key in ("heading", "run_root"):
         if not data.get(key):
             raise InputError("missing", file=str(path), key=key)
-    if Path(data["run_root"]).is_absolute():
-        raise InputError(f"must be relative to the repository, got {data['run_root']!r}", file=str(path),
-                         key="run_root")
-    overrides = data.get("set") or []
-    for i, pair in enumerate(overrides):
-        try:
-            if not isinstance(pair, str):
-                raise InputError(f"must be a KEY=VALUE string, got {pair!r}")
-            load_config(None, [pair])
-        except InputError as error:
-            raise InputError(error.problem, file=str(path), key=f"set[{i}]") from None
-    return TableBench(folder, data["run_root"], data["heading"].rstrip("\n"), data.get("variant"), tuple(overrides))
+    for key in ("run_root", "shared_root"):
+        if key in data and Path(data[key]).is_absolute():
+            raise InputError(f"must be relative to the repository, got {data[key]!r}", file=str(path), key=key)
+    if data.get("set_all") and not data.get("shared_root"):
+        raise InputError("set_all changes the shared stages too; give shared_root, the folder they run in",
+                         file=str(path), key="shared_root")
+    for key in ("set", "set_all"):
+        for i, pair in enumerate(data.get(key) or []):
+            try:
+                if not isinstance(pair, str):
+                    raise InputError(f"must be a KEY=VALUE string, got {pair!r}")
+                load_config(None, [pair])
+            except InputError as error:
+                raise InputError(error.problem, file=str(path), key=f"{key}[{i}]") from None
+    return TableBench(folder, data["run_root"], data["heading"].rstrip("\n"), data.get("variant"),
+                      tuple(data.get("set") or []), tuple(data.get("set_all") or []), data.get("shared_root"))
 
 
 def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str,
-               overrides: tuple[str, ...] = ()) -> list[int]:
+               overrides: tuple[str, ...] = (), every_stage: tuple[str, ...] = (),
+               shared_root: str | None = None) -> list[int]:
     """One single-threaded process per seed, in parallel, each running the rows' distinct chains
-    in order (``chain`` resumes and skips finished stages) with ``overrides`` on their stages;
-    returns the exit codes. Logs go to ``run_root/seed<N>.log``."""
+    in order (``chain`` resumes and skips finished stages) with ``overrides`` on their non-shared
+    stages and ``every_stage`` on all (shared ones under ``shared_root``); returns the exit codes.
+    Logs go to ``run_root/seed<N>.log``."""
     import shlex
 
-    sets = "".join(f" --set {shlex.quote(pair)}" for pair in overrides)
+    sets = "".join(f" --set {shlex.quote(pair)}" for pair in overrides) + "".join(
+        f" --set-all {shlex.quote(pair)}" for pair in every_stage) + (
+        f" --shared-root {shlex.quote(shared_root)}" if shared_root else "")
     procs = []
     for seed in seeds:
         runs = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
@@ -201,7 +215,8 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     unless ``--tables-only``, then rewrite that group's section of the benchmark's ``tables_file`` (the
     other groups' sections are kept). ``reference`` is the row every other is compared with (paired
     bootstrap); ``anchor(bench, run_root, make)`` gives the label and submission of a row scored once
-    for all seeds (made first when ``make``), e.g. the pretrained network every chain starts from."""
+    for all seeds (made, after the chains, when ``make``), e.g. the pretrained network every chain
+    starts from."""
     import argparse
     import sys
 
@@ -221,12 +236,13 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         root = (repo / (args.run_root or bench.run_root)).resolve()
         root.mkdir(parents=True, exist_ok=True)
         rows = groups[args.group]
-        fixed = anchor(bench, root, not args.tables_only) if anchor else None
         if not args.tables_only:
-            codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides)
+            codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
+                               bench.shared_root)
             if any(codes):
                 print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
                 return 1
+        fixed = anchor(bench, root, not args.tables_only) if anchor else None
         keep_submissions(rows, args.seeds, root, bench.folder / "tables", fixed)
         section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
                                 num_classes, reference, fixed)

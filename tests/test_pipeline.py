@@ -202,3 +202,46 @@ def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
     b = load_checkpoint(tmp_path / "runs2" / "b" / "checkpoint.pdparams")["meta"]["config"]
     assert b["seed"] == 1002 and b["checkpoint"]["init_from"] == str(shared_dir / "checkpoint.pdparams")
     assert not (tmp_path / "runs1" / "pre").exists()
+
+
+def test_set_all_runs_a_changed_copy_of_the_shared_stage_apart_and_the_chain_follows_it(tmp_path):
+    from paddle_supernet.pipeline import run_chain
+
+    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
+    (tmp_path / "shared.yaml").write_text(
+        f"seed: 7\ndata: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16}}\n"
+        "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: fixed}\neval: {calib_images: 16}\n")
+    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
+    shared_dir = tmp_path / "shared_run"
+    (tmp_path / "chain.yaml").write_text(
+        f"name: tiny\nstages:\n  - {{name: pre, config: shared.yaml, run_dir: {shared_dir}}}\n"
+        "  - {name: b, config: s0.yaml}\n")
+    overrides = [o for o in TINY + ["schedule.epochs=1"] if not o.startswith(("strategy.", "data.image_size"))]
+    with pytest.raises(InputError, match="--shared-root: --set-all changes the shared stage 'pre'"):
+        run_chain(tmp_path / "chain.yaml", overrides, tmp_path / "runs", every_stage=["data.image_size=12"])
+    assert not shared_dir.exists() and not (tmp_path / "runs").exists()  # refused before anything ran
+    main(["chain", "--chain", str(tmp_path / "chain.yaml"), *sum((["--set", o] for o in overrides), []),
+          "--set-all", "data.image_size=12", "--shared-root", str(tmp_path / "at12"), "--run-root",
+          str(tmp_path / "runs")])
+    moved = tmp_path / "at12" / shared_dir.relative_to(shared_dir.anchor)
+    assert not shared_dir.exists()  # the unchanged shared stage's folder is left alone
+    pre = load_checkpoint(moved / "checkpoint.pdparams")["meta"]["config"]
+    assert (pre["data"]["image_size"], pre["seed"]) == (12, 7)  # changed by --set-all only, its own seed kept
+    b = load_checkpoint(tmp_path / "runs" / "b" / "checkpoint.pdparams")["meta"]["config"]
+    assert b["data"]["image_size"] == 12 and b["checkpoint"]["init_from"] == str(moved / "checkpoint.pdparams")
+
+
+def test_paths_to_moved_shared_artifacts_follow_them():
+    from pathlib import Path
+
+    from paddle_supernet.pipeline import move_shared_paths
+
+    cfg = {"model": {"pretrained": "runs/c/resnet48.pdparams"}, "strategy": {"teacher_weights": "runs/c/resnet48.pdparams"},
+           "checkpoint": {"init_from": "runs/c/pretrain/checkpoint.pdparams", "export_full": None}}
+    moves = {Path("runs/c/pretrain"): Path("alt/runs/c/pretrain"),
+             Path("runs/c/resnet48.pdparams"): Path("alt/runs/c/resnet48.pdparams")}
+    assert move_shared_paths(cfg, moves) == ["model.pretrained=alt/runs/c/resnet48.pdparams",
+                                             "checkpoint.init_from=alt/runs/c/pretrain/checkpoint.pdparams",
+                                             "strategy.teacher_weights=alt/runs/c/resnet48.pdparams"]
+    assert move_shared_paths({"model": {"pretrained": "runs/cc/x.pdparams"}, "strategy": {}, "checkpoint": {}},
+                             moves) == []  # a sibling folder with a common prefix does not follow

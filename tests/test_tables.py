@@ -133,13 +133,19 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
     assert (bench.folder, bench.run_root, bench.heading, bench.variant) == (folder, "runs/t", "# T\n\ntext",
                                                                           {"image_size": 16})
     assert bench.overrides == ("optimizer.lr_scale=4", "eval.archs=benchmarks/x/archs.json")
+    assert (bench.every_stage, bench.shared_root) == ((), None)
+    path.write_text("heading: h\nrun_root: r\nset_all: [data.image_size=32]\nshared_root: runs/at32\n")
+    assert (read_table_bench(folder).every_stage, read_table_bench(folder).shared_root) == \
+        (("data.image_size=32",), "runs/at32")
     for text, key, problem in [
             ("heading: h\nrun_root: r\nsets: []\n", "sets", "unknown key"),
             ("heading: h\n", "run_root", "missing"),
             ("heading: h\nrun_root: /abs\n", "run_root", "relative"),
             ("heading: h\nrun_root: r\nset: optimizer.lr=1\n", "set", "must be a list"),
             ("heading: h\nrun_root: r\nset: [optimizer.lr_scale=-1]\n", "set[0]", ""),
-            ("heading: h\nrun_root: r\nset: [optimiser.lr=1]\n", "set[0]", "")]:
+            ("heading: h\nrun_root: r\nset: [optimiser.lr=1]\n", "set[0]", ""),
+            ("heading: h\nrun_root: r\nset_all: [data.image_size=32]\n", "shared_root", "give shared_root"),
+            ("heading: h\nrun_root: r\nshared_root: runs/a\nset_all: [data.imagesize=32]\n", "set_all[0]", "")]:
         path.write_text(text)
         with pytest.raises(InputError) as info:
             read_table_bench(folder)
@@ -161,14 +167,16 @@ def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
     monkeypatch.setattr(tables.subprocess, "Popen", FakeProcess)
     rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
             tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
-    assert tables.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b")) == [0, 0]
+    assert tables.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b"),
+                             ("data.image_size=32",), "runs/at32") == [0, 0]
     assert len(scripts) == 2
     for seed, script in enumerate(scripts):
         commands = script.split(" && ")
         assert len(commands) == 2  # one per distinct chain, not per row
         for command, chain in zip(commands, ("x", "y")):
             assert command == (f"py -m paddle_supernet chain --chain {chain}.yaml --set seed={seed} "
-                               f"--set optimizer.lr_scale=4 --set 'eval.note=a b' --run-root {tmp_path}/{chain}_seed{seed}")
+                               f"--set optimizer.lr_scale=4 --set 'eval.note=a b' --set-all data.image_size=32 "
+                               f"--shared-root runs/at32 --run-root {tmp_path}/{chain}_seed{seed}")
 
 
 def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):

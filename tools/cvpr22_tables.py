@@ -7,14 +7,14 @@ Groups (each a section of benchmarks/<bench>/cvpr22_tables.md, the others kept):
 ``winner`` (the winner's Table 1, vanilla vs contrastive, and Table 2, the stage-2
 samplers) and ``winner_released``; the official baseline is a row of every group.
 Each row is the mean +- spread over the seeds, next to the proxies and the
-seed-to-seed ceiling. The benchmark's pretrained full network is made first
-(benchmarks/fmnist-r48/pretrain.sh, once); then one single-threaded process per
-seed runs the group's chains, resuming and skipping finished stages (chains of a
-group share stages).
+seed-to-seed ceiling. One single-threaded process per seed runs the group's chains,
+resuming and skipping finished stages (chains of a group share stages; the pretrained
+full network is the shared first stage of every chain, made once).
 
 Benchmarks: every folder of benchmarks/ with a ``tables.yaml`` (``--bench``, default fmnist-r48);
-that file names the runs' folder, the network the sizes are counted on and the ``--set`` values
-every non-shared stage runs with (the twin rule). Every group also scores the pretrained full
+that file names the runs' folder, the network the sizes are counted on, the ``--set`` values
+every non-shared stage runs with (the twin rule) and the ``--set-all`` values every stage runs
+with (another input; the shared stages then run under its ``shared_root``). Every group also scores the pretrained full
 network as it is (no supernet training: the point every chain starts from) and shows how far
 each row moved from it; each row's difference from the official baseline has a 95% paired
 bootstrap interval over archs.
@@ -33,7 +33,7 @@ from paddle_supernet.tables import TABLE_BENCH_FILE, TableBench, TableRow, run_t
 
 BENCHMARKS = REPO / "benchmarks"
 DEFAULT_BENCH = "fmnist-r48"
-PRETRAINED = "runs/cvpr22_fmnist/pretrain_largest/checkpoint.pdparams"  # made by fmnist-r48/pretrain.sh
+PRETRAINED = "runs/cvpr22_fmnist/pretrain_largest/checkpoint.pdparams"  # the shared stage of chain_baseline.yaml
 FMNIST = "configs/cvpr22/fmnist"
 BASELINE = TableRow("official baseline (kd, uniform)", f"{FMNIST}/chain_baseline.yaml", "baseline_seed{seed}", "baseline")
 
@@ -75,15 +75,14 @@ TITLES = {
 
 
 def pretrained_row(bench: TableBench, run_root: Path, make: bool) -> tuple[str, str]:
-    """The pretrained full network scored as it is on the benchmark's archs (once for all seeds); made
-    first, with the network itself, when ``make``."""
+    """The pretrained full network (the chains' shared first stage, under the benchmark's ``shared_root``
+    when it has one) scored as it is on the benchmark's archs, once for all seeds, when ``make``."""
     out = run_root / "pretrained" / "submission.json"
-    if make:
-        subprocess.run(["bash", str(BENCHMARKS / DEFAULT_BENCH / "pretrain.sh")], cwd=REPO, check=True)  # once
-        if not out.exists():
-            subprocess.run([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", PRETRAINED,
-                            "--archs", str(bench.folder / "archs.json"), "--out", str(out)], cwd=REPO, check=True,
-                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if make and not out.exists():
+        checkpoint = str(Path(bench.shared_root or ".") / PRETRAINED)
+        subprocess.run([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", checkpoint,
+                        "--archs", str(bench.folder / "archs.json"), "--out", str(out)], cwd=REPO, check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
     return "pretrained full network, scored as is (no supernet training)", str(out)
 
 

@@ -45,7 +45,12 @@ def add_commands(sub) -> None:
     p.add_argument("--chain", required=True, help="chain YAML: name, stages [{name, config}], evaluate [stage names]")
     p.add_argument("--run-root", help="default: runs/<chain name>")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a key in every stage (value parsed as YAML; repeat)")
+                   help="override a key in every stage but the shared ones (value parsed as YAML; repeat)")
+    p.add_argument("--set-all", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key in every stage, the shared ones too (e.g. data.image_size=32); a chain with "
+                        "shared stages then needs --shared-root")
+    p.add_argument("--shared-root", help="run the shared stages (and write what they export) under this folder, "
+                                         "e.g. runs/at32, and point the other stages at them there")
     p.set_defaults(run=run_chain_cmd)
 
     p = sub.add_parser("export-full", help="write a 2022 checkpoint's largest arch as a state dict in the official "
@@ -288,6 +293,6 @@ def _report_against_proxies(cfg: dict, space, archs, submission, run_dir: Path, 
 def run_chain_cmd(args) -> int:
     from ..pipeline import run_chain
 
-    results = run_chain(args.chain, args.set, args.run_root)
+    results = run_chain(args.chain, args.set, args.run_root, every_stage=args.set_all, shared_root=args.shared_root)
     print(f"[chain] done; evaluated stages: {', '.join(results) or 'none'}")
     return 0
