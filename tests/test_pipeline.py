@@ -179,9 +179,9 @@ def test_runner_up_recipes_follow_the_paper_and_the_released_code():
     assert load_config(root / "sse34_dis_released.yaml")["model"]["few_shot"]["optimize"] == "all"
 
 
-def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
-    from paddle_supernet.pipeline import run_chain
-
+def _tiny_chain_with_a_shared_stage(tmp_path):
+    """chain.yaml: a shared stage ``pre`` (its own seed 7, in ``shared_run``) and a stage ``b`` that
+    continues from it, on tiny CIFAR-100; returns the shared folder and the tiny overrides."""
     write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
     (tmp_path / "shared.yaml").write_text(
         f"seed: 7\ndata: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16}}\n"
@@ -191,7 +191,13 @@ def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
     (tmp_path / "chain.yaml").write_text(
         f"name: tiny\nstages:\n  - {{name: pre, config: shared.yaml, run_dir: {shared_dir}}}\n"
         "  - {name: b, config: s0.yaml}\n")
-    overrides = [o for o in TINY + ["schedule.epochs=1"] if not o.startswith("strategy.")]
+    return shared_dir, [o for o in TINY + ["schedule.epochs=1"] if not o.startswith("strategy.")]
+
+
+def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
+    from paddle_supernet.pipeline import run_chain
+
+    shared_dir, overrides = _tiny_chain_with_a_shared_stage(tmp_path)
     run_chain(tmp_path / "chain.yaml", overrides + ["seed=1"], tmp_path / "runs1")
     before = (shared_dir / "checkpoint.pdparams").read_bytes()
     capsys.readouterr()
@@ -207,16 +213,8 @@ def test_a_shared_stage_runs_once_for_every_seed_and_chain(tmp_path, capsys):
 def test_set_all_runs_a_changed_copy_of_the_shared_stage_apart_and_the_chain_follows_it(tmp_path):
     from paddle_supernet.pipeline import run_chain
 
-    write_tiny_cifar100(tmp_path, n_train=48, n_test=16)
-    (tmp_path / "shared.yaml").write_text(
-        f"seed: 7\ndata: {{name: cifar100, root: {tmp_path}, image_size: 8, batch_size: 16}}\n"
-        "schedule: {epochs: 1, warmup_steps: 1}\nstrategy: {name: fixed}\neval: {calib_images: 16}\n")
-    (tmp_path / "s0.yaml").write_text(f"data: {{name: cifar100, root: {tmp_path}}}\nstrategy: {{name: fixed}}\n")
-    shared_dir = tmp_path / "shared_run"
-    (tmp_path / "chain.yaml").write_text(
-        f"name: tiny\nstages:\n  - {{name: pre, config: shared.yaml, run_dir: {shared_dir}}}\n"
-        "  - {name: b, config: s0.yaml}\n")
-    overrides = [o for o in TINY + ["schedule.epochs=1"] if not o.startswith(("strategy.", "data.image_size"))]
+    shared_dir, overrides = _tiny_chain_with_a_shared_stage(tmp_path)
+    overrides = [o for o in overrides if not o.startswith("data.image_size")]  # --set would win over --set-all
     with pytest.raises(InputError, match="--shared-root: --set-all changes the shared stage 'pre'"):
         run_chain(tmp_path / "chain.yaml", overrides, tmp_path / "runs", every_stage=["data.image_size=12"])
     assert not shared_dir.exists() and not (tmp_path / "runs").exists()  # refused before anything ran
