@@ -18,6 +18,8 @@ Example chain file (``configs/cvpr21/chain_prl_oe.yaml``)::
 """
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 import yaml
@@ -223,6 +225,34 @@ def move_shared_paths(cfg: dict, moves: dict) -> list[str]:
     return out
 
 
+@contextlib.contextmanager
+def shared_stage_lock(run_dir: Path):
+    """Hold an exclusive lock beside a shared stage's folder while it runs, so that two processes
+    reaching the same shared stage (two seeds of a paper table, two jobs of the leaderboard) train it
+    once: the second waits, then finds it finished. Single processes only (the ranks of a
+    data-parallel run train a shared stage together) and where ``fcntl`` exists.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        fcntl = None
+    if fcntl is None or int(os.environ.get("PADDLE_TRAINERS_NUM", "1")) > 1:
+        yield
+        return
+    run_dir = Path(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(run_dir.parent / f".{run_dir.name}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"[chain] {run_dir} is being trained by another process; waiting for it", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_root: str | Path | None = None,
               adapt=None, every_stage: list[str] | None = None, shared_root: str | Path | None = None) -> dict:
     """Run every stage of a chain in order; returns ``{stage name: (trainer, arch list, submission)}``
@@ -233,7 +263,8 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     and stage i trains with seed ``seed + 1000 * i`` (:func:`stage_seed`) unless it says
     ``same_seed: true``. A stage with ``run_dir`` is an artifact shared by chains and seeds (e.g.
     the benchmark's pretrained full network): it runs in that directory with its own config, no
-    ``overrides`` and no derived seed, so a finished one is reused by every chain.
+    ``overrides`` and no derived seed, so a finished one is reused by every chain; two processes
+    that reach it at once train it once (:func:`shared_stage_lock`).
     ``adapt(cfg, run_dir) -> (overrides, run_dir)``, when given, changes every stage (shared ones
     too) after its config is resolved: the rehearsal (:mod:`paddle_supernet.rehearsal`) uses it to
     run a recipe on tiny data in its own folder; its overrides are checked as ``--set`` values are.
@@ -292,7 +323,9 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
     results = {}
     for stage, cfg, run_dir, evaluate in planned:
         print(f"[chain] stage {stage['name']}: {stage['config']} -> {run_dir}", flush=True)
-        trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=evaluate, config_file=stage["config"])
+        with shared_stage_lock(run_dir) if "run_dir" in stage else contextlib.nullcontext():
+            trainer, archs, submission = train_and_evaluate(cfg, run_dir, evaluate=evaluate,
+                                                            config_file=stage["config"])
         if submission is not None:
             results[stage["name"]] = (trainer, archs, submission)
     return results

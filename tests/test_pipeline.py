@@ -243,3 +243,26 @@ def test_paths_to_moved_shared_artifacts_follow_them():
                                              "strategy.teacher_weights=alt/runs/c/resnet48.pdparams"]
     assert move_shared_paths({"model": {"pretrained": "runs/cc/x.pdparams"}, "strategy": {}, "checkpoint": {}},
                              moves) == []  # a sibling folder with a common prefix does not follow
+
+
+def test_a_second_process_at_a_shared_stage_waits_for_the_first_and_reuses_its_run(tmp_path, capsys):
+    import fcntl
+    import threading
+    import time
+
+    from paddle_supernet.pipeline import run_chain
+
+    shared_dir, overrides = _tiny_chain_with_a_shared_stage(tmp_path)
+    shared_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(shared_dir.parent / f".{shared_dir.name}.lock", "a") as held:  # another process training it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(target=run_chain, args=(tmp_path / "chain.yaml", overrides, tmp_path / "runs"))
+        worker.start()
+        time.sleep(2)
+        assert worker.is_alive() and not (shared_dir / "checkpoint.pdparams").exists()  # waiting, not training
+        assert f"{shared_dir} is being trained by another process; waiting for it" in capsys.readouterr().out
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(timeout=300)
+    assert not worker.is_alive()
+    assert load_checkpoint(shared_dir / "checkpoint.pdparams")["meta"]["finished"]
+    assert (tmp_path / "runs" / "b" / "checkpoint.pdparams").exists()
