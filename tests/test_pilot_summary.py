@@ -36,7 +36,11 @@ def test_a_recipe_line_matches_an_independent_computation(tmp_path):
                 "arch4": {"arch": codes[3], "acc": 69.0}, "arch5": {"arch": codes[4], "acc": 72.0},
                 "arch6": {"arch": codes[5], "acc": 68.0}, "arch7": {"arch": codes[0], "acc": 75.0}}  # another code
 
-    out = tool.summarise(folder, imagenet)
+    reference = {(f"arch{k + 1}", s): 5.0 for k in range(8) for s in (0, 1)}  # half of every run's 10 + k seconds
+    reference[("arch1", 0)] = 1.0
+    out = tool.summarise(folder, imagenet, reference)
+    ratios = [(10.0 + k) / reference[(f"arch{k + 1}", s)] for k in range(8) for s in (0, 1)][:-1]
+    assert out["cost_ratio"] == pytest.approx(float(np.median(ratios)))
     mean = np.array([(acc[(k, 0)] + acc[(k, 1)]) / 2 for k in range(7)])
     depth = [sum(space.decode(c).depths) for c in codes[:7]]
     last = [space.decode(c).depths[-1] for c in codes[:7]]
@@ -47,4 +51,5 @@ def test_a_recipe_line_matches_an_independent_computation(tmp_path):
     assert out["kendall_imagenet"].estimate == pytest.approx(
         stats.kendalltau(mean[1:6], [70.0, 71.0, 69.0, 72.0, 68.0])[0])
     line = tool.markdown([out]).splitlines()[-1]
-    assert line.startswith("| r | 15 | 7 |") and f"{out['kendall_last']:+.2f}" in line
+    assert line.startswith(f"| r | 15 | 7 | {out['seconds']:.0f} | {out['cost_ratio']:.2f} |")
+    assert f"{out['kendall_last']:+.2f}" in line

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Summarise a stand-alone recipe pilot: one line per recipe folder (recipe.yaml + gt.runs.jsonl).
 
-For each recipe: runs done, mean seconds a run, seed-to-seed Kendall, sigma_seed and sigma_arch
+For each recipe: runs done, mean seconds a run and its median ratio to the reference recipe's on the
+same (arch, seed) runs (``--reference``, default ``ref``: runs share the cores alike, so the ratio is
+the comparable cost), seed-to-seed Kendall, sigma_seed and sigma_arch
 (``paddle-supernet noise``), and the Kendall of the seed mean with the MACs of the network the
 recipe trains, with the total depth, with the depth of the last stage (the one at the fewest
 pixels), and with the ImageNet accuracies of the archs that
@@ -38,7 +40,16 @@ def last_stage_depth(space, code: str) -> int | None:
     return arch.depths[-1] if hasattr(arch, "depths") else None
 
 
-def summarise(folder: Path, imagenet: dict) -> dict | None:
+def run_seconds(folder: Path) -> dict:
+    """``{(key, seed): seconds}`` of a recipe folder's runs log (empty without one)."""
+    log = folder / "gt.runs.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    return {(row["key"], row["seed"]): row["seconds"] for row in rows}
+
+
+def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> dict | None:
+    """One recipe's figures; ``reference`` (:func:`run_seconds` of the reference recipe) adds the median
+    ratio of this recipe's seconds a run to the reference's on the same (arch, seed) runs."""
     runs_log = folder / "gt.runs.jsonl"
     if not runs_log.exists():
         return None
@@ -53,6 +64,9 @@ def summarise(folder: Path, imagenet: dict) -> dict | None:
     complete = [k for k, v in by_arch.items() if all(s in v for s in seeds)]
     out = {"recipe": folder.name, "runs": len(rows), "archs": len(complete),
            "seconds": float(np.mean([r["seconds"] for r in rows]))}
+    pairs = [(row["seconds"], reference[(row["key"], row["seed"])]) for row in rows
+             if reference and (row["key"], row["seed"]) in reference]
+    out["cost_ratio"] = float(np.median([a / b for a, b in pairs])) if pairs else None
     if len(seeds) < 2 or len(complete) < 5:  # the bootstrap intervals need 5 archs
         return out
     table = [[by_arch[k][s]["acc"] for k in complete] for s in seeds]
@@ -79,15 +93,16 @@ def _ci(d) -> str:
 
 
 def markdown(results: list[dict]) -> str:
-    lines = ["| recipe | runs | archs (all seeds) | s a run | seed-to-seed Kendall | sigma_seed | sigma_arch | "
+    lines = ["| recipe | runs | archs (all seeds) | s a run | x ref | seed-to-seed Kendall | sigma_seed | sigma_arch | "
              "Kendall with MACs | with depth | with last-stage depth | with ImageNet (archs) | seed-mean range |",
-             "|" + "---|" * 12]
+             "|" + "---|" * 13]
     for r in results:
+        ratio = "-" if r.get("cost_ratio") is None else f"{r['cost_ratio']:.2f}"
         if "kendall_seeds" not in r:
-            lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} |" + " - |" * 8)
+            lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {ratio} |" + " - |" * 8)
             continue
         imnet = f"{_ci(r['kendall_imagenet'])} ({r['imagenet_archs']})" if "kendall_imagenet" in r else "-"
-        lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {r['kendall_seeds']:.2f} | "
+        lines.append(f"| {r['recipe']} | {r['runs']} | {r['archs']} | {r['seconds']:.0f} | {ratio} | {r['kendall_seeds']:.2f} | "
                      f"{r['sigma_seed']:.2f} pt | {r['sigma_arch']:.2f} pt | {_ci(r['kendall_macs'])} | "
                      f"{r['kendall_depth']:+.2f} | {r['kendall_last']:+.2f} | {imnet} | {r['acc_range'][0]:.1f}-{r['acc_range'][1]:.1f}% |")
     return "\n".join(lines)
@@ -97,9 +112,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("pilot", type=Path)
     parser.add_argument("--imagenet", type=Path, default=REPO.parent / "shared" / "data" / "cvpr22" / "gt_arch30.json")
+    parser.add_argument("--reference", default="ref", help="the recipe folder the cost ratio (x ref) is taken against")
     args = parser.parse_args()
     imagenet = json.loads(args.imagenet.read_text()) if args.imagenet.exists() else {}
-    results = [r for r in (summarise(f, imagenet) for f in sorted(args.pilot.iterdir()) if f.is_dir()) if r]
+    reference = run_seconds(args.pilot / args.reference)
+    results = [r for r in (summarise(f, imagenet, reference) for f in sorted(args.pilot.iterdir()) if f.is_dir()) if r]
     print(markdown(results))
     if len(imagenet) >= 5:  # the target: how the ImageNet accuracies themselves rank by size
         space = get_space("cvpr22_resnet48")
