@@ -36,7 +36,15 @@ def test_fmnist_r48_arch_list_regenerates_byte_for_byte(tmp_path, cvpr22_archs):
     assert all(committed[k].arch == source[k].arch for k in committed)  # keys and codes as in the test list
 
 
-@pytest.mark.parametrize("bench", [BENCH, R48], ids=["fmnist-r20", "fmnist-r48"])
+#: every benchmark folder with an arch list and a stand-alone runs log (a new benchmark is checked as it lands)
+GROUND_TRUTHS = sorted(p.parent for p in BENCH.parent.glob("*/gt.runs.jsonl") if (p.parent / "archs.json").exists())
+
+
+def test_the_two_benchmarks_are_among_the_checked_ground_truths():
+    assert {BENCH, R48} <= set(GROUND_TRUTHS)
+
+
+@pytest.mark.parametrize("bench", GROUND_TRUTHS, ids=lambda p: p.name)
 def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log(bench):
     if not (bench / "gt.json").exists():
         pytest.skip(f"{bench.name} ground truth not complete yet ({bench.name}/regenerate.sh)")
