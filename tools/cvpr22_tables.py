@@ -29,6 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.errors import InputError  # noqa: E402
 from paddle_supernet.tables import TABLE_BENCH_FILE, TableBench, TableRow, run_table_main  # noqa: E402
 
 BENCHMARKS = REPO / "benchmarks"
@@ -80,9 +81,12 @@ def pretrained_row(bench: TableBench, run_root: Path, make: bool) -> tuple[str, 
     out = run_root / "pretrained" / "submission.json"
     if make and not out.exists():
         checkpoint = str(Path(bench.shared_root or ".") / PRETRAINED)
-        subprocess.run([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", checkpoint,
-                        "--archs", str(bench.folder / "archs.json"), "--out", str(out)], cwd=REPO, check=True,
-                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        code = subprocess.call([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", checkpoint,
+                                "--archs", str(bench.folder / "archs.json"), "--out", str(out)], cwd=REPO,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if code:
+            raise InputError(f"scoring the pretrained network failed (exit {code}; its error is above)",
+                             file=checkpoint)
     return "pretrained full network, scored as is (no supernet training)", str(out)
 
 
