@@ -209,7 +209,8 @@ def write_sections(path: Path, heading: str, groups: list[str], sections: dict) 
 def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_group: str,
                    benches: Mapping[str, TableBench | Path], tables_file: str, space: str, num_classes: int, repo: Path,
                    legacy: Callable[[str], str] | None = None, reference: str | None = None,
-                   anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None = None) -> int:
+                   anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None = None,
+                   resamples: int = 2000) -> int:
     """The command line of a paper-tables tool: run a group's chains for the seeds on a benchmark
     (``--bench``, the first of ``benches`` by default; a folder is read with :func:`read_table_bench`)
     unless ``--tables-only``, then rewrite that group's section of the benchmark's ``tables_file`` (the
@@ -245,7 +246,7 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         fixed = anchor(bench, root, not args.tables_only) if anchor else None
         keep_submissions(rows, args.seeds, root, bench.folder / "tables", fixed)
         section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
-                                num_classes, reference, fixed)
+                                num_classes, reference, fixed, resamples)
         order = list(groups)
         sections = read_sections(bench.folder / tables_file, order, legacy)
         sections[args.group] = section

@@ -191,3 +191,38 @@ def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
                                                                       "base_seed1/b.json"]
     assert (kept / "base_seed1/b.json").read_bytes() == (runs / "base_seed1/b/submission.json").read_bytes()
     assert keep_submissions(rows, [0, 1], runs, kept, anchor) == []  # unchanged files are not rewritten
+
+
+def test_the_table_command_writes_its_group_section_under_the_benchmarks_heading_and_keeps_the_runs(
+        tmp_path, monkeypatch):
+    from paddle_supernet.tables import TableRow, run_table_main, section_mark
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    (bench / "tables.yaml").write_text(f"heading: '# My table'\nrun_root: {runs.name}\n")
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    groups = {"one": rows, "two": rows[:1]}
+    made = []
+
+    def anchor(table_bench, run_root, make):
+        made.append(make)
+        return "start", str(run_root / "anchor" / "submission.json")
+
+    def command(group):
+        monkeypatch.setattr("sys.argv", ["tool", "--group", group, "--bench", "b", "--tables-only"])
+        return run_table_main(doc="d", tool="tool", groups=groups, titles={"one": "One", "two": "Two"},
+                              default_group="one", benches={"b": bench}, tables_file="t.md",
+                              space="cvpr21_resnet20", num_classes=10, repo=tmp_path, reference="base",
+                              anchor=anchor, resamples=200)
+
+    assert command("two") == 0 and command("one") == 0
+    assert made == [False, False]  # --tables-only makes nothing
+    text = (bench / "t.md").read_text()
+    assert text.startswith("# My table\n\n" + section_mark("one"))  # sections in the groups' order
+    assert text.index(section_mark("one")) < text.index(section_mark("two"))
+    assert "| good | 2 |" in text and "| start | 1 |" in text
+    for kept, run in (("base_seed1/b.json", "base_seed1/b/submission.json"), ("anchor.json", "anchor/submission.json")):
+        assert (bench / "tables" / kept).read_bytes() == (runs / run).read_bytes()
+    monkeypatch.setattr("sys.argv", ["tool", "--bench", "nope", "--tables-only"])
+    with pytest.raises(SystemExit):  # an unknown benchmark is refused by the command line
+        run_table_main(doc="d", tool="tool", groups=groups, titles={}, default_group="one", benches={"b": bench},
+                       tables_file="t.md", space="cvpr21_resnet20", num_classes=10, repo=tmp_path)
