@@ -197,7 +197,7 @@ def is_chain(data) -> bool:
 PRODUCED_PATH_KEYS = ("model.pretrained", "checkpoint.export_full", "checkpoint.init_from", "strategy.teacher_weights")
 
 
-def _moved(path: str | Path, root: str | Path) -> Path:
+def moved_under(path: str | Path, root: str | Path) -> Path:
     """``path`` inside ``root`` (an absolute path loses its anchor): ``runs/x`` -> ``ROOT/runs/x``."""
     path = Path(path)
     return Path(root) / (path.relative_to(path.anchor) if path.is_absolute() else path)
@@ -289,9 +289,9 @@ def run_chain(chain_path: str | Path, overrides: list[str] | None = None, run_ro
                              file=str(chain_path), key="--shared-root")
         if shared_root is not None:
             export = load_config(stage["config"], every_stage)["checkpoint"]["export_full"]
-            moves[Path(stage["run_dir"])] = _moved(stage["run_dir"], shared_root)
+            moves[Path(stage["run_dir"])] = moved_under(stage["run_dir"], shared_root)
             if export:
-                moves[Path(export)] = _moved(export, shared_root)
+                moves[Path(export)] = moved_under(export, shared_root)
     planned, produced, previous = [], set(), None
     for index, stage in enumerate(chain["stages"]):  # every stage's config and inputs checked first
         shared = "run_dir" in stage  # a shared artifact: its own config alone, one directory for every chain

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from .pipeline import PRODUCED_PATH_KEYS
+from .pipeline import PRODUCED_PATH_KEYS, moved_under
 
 #: training images of the real datasets, for the full-scale estimate
 DATASET_IMAGES = {"cifar100": 50_000, "imagenet": 1_281_167}
@@ -78,7 +78,7 @@ def relocate(path, root: str | Path):
     if path is None:
         return None
     parts = Path(path).parts
-    return Path(root, *parts) if parts and parts[0] == "runs" else path
+    return moved_under(path, root) if parts and parts[0] == "runs" else path
 
 
 def compressed_schedule(cfg: dict, steps: int = 2) -> dict:

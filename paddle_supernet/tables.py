@@ -221,8 +221,6 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     import argparse
     import sys
 
-    from .errors import InputError
-
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--group", choices=sorted(groups), default=default_group)
     parser.add_argument("--bench", choices=list(benches), default=next(iter(benches)),
@@ -263,18 +261,13 @@ def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kep
     """Copy every finished row's submission to ``kept/<its run folder>/<stage>.json`` (and the anchor's
     to ``kept/<anchor file's folder>.json``), byte for byte and atomically, so the tables can be
     checked without the runs; returns the files written."""
-    from .io.atomic import atomic_write_bytes
+    from .io.atomic import copy_if_changed
 
     pairs = [(Path(row.submission(run_root, seed)), kept / row.run_dir.format(seed=seed) / f"{row.stage}.json")
              for seed in seeds for row in rows]
     if anchor is not None:
         pairs.append((Path(anchor[1]), kept / f"{Path(anchor[1]).parent.name}.json"))
-    written = []
-    for source, target in pairs:
-        if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
-            atomic_write_bytes(target, source.read_bytes())
-            written.append(target)
-    return written
+    return [target for source, target in pairs if source.exists() and copy_if_changed(source, target)]
 
 
 def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: TableBench,

@@ -12,14 +12,13 @@ table from the submissions committed so far.
     python tools/leaderboard.py [--seeds 0 1 2] [--workers 2] [--rows spos alg1 ...] [--table-only]
 """
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from paddle_supernet.errors import InputError  # noqa: E402
-from paddle_supernet.io.atomic import atomic_write_text  # noqa: E402
+from paddle_supernet.io.atomic import atomic_write_text, copy_if_changed  # noqa: E402
 from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows, train_seconds  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "fmnist-r20"
@@ -65,7 +64,7 @@ def main() -> int:
                 for seed in args.seeds:
                     sub = row.submission(root, seed, REPO)
                     if sub.exists():
-                        shutil.copyfile(sub, kept / f"{row.name}_seed{seed}.json")
+                        copy_if_changed(sub, kept / f"{row.name}_seed{seed}.json")
                         seconds = train_seconds(row, root, seed, REPO)
                         if seconds is not None:
                             atomic_write_text(kept / f"{row.name}_seed{seed}.seconds", f"{seconds:.1f}\n")

@@ -75,3 +75,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
+
+
+def copy_if_changed(source: str | os.PathLike, target: str | os.PathLike) -> bool:
+    """Copy ``source`` to ``target`` byte for byte and atomically unless ``target`` already holds the
+    same bytes (a run's submission kept beside a benchmark for committing); True when it wrote."""
+    data = Path(source).read_bytes()
+    if Path(target).exists() and Path(target).read_bytes() == data:
+        return False
+    atomic_write_bytes(target, data)
+    return True
