@@ -18,15 +18,17 @@ step "2022 pilot: the fmnist-r48 recipe on the 30 gt_arch30 archs (issue 24)"
 nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/pilot-r48-size/ref30/recipe.yaml \
     --archs ../shared/data/cvpr22/gt_arch30.json --out benchmarks/pilot-r48-size/ref30/gt.json --seeds 0 1 --workers 2
 
-step "2022 size pilot: the native pixels at 32x32, then 60,000 images, on 14 archs x 2 seeds (issue 24)"
+step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (issue 24)"
 # 32x32 first (2026-12-07): over fmnist-r48's 100 archs the depth of the last stage, at 2x2 pixels from a
-# 16x16 input, ranks accuracy at Kendall -0.65 while on ImageNet (7x7) it is +0.51 over gt_arch30
-RECIPES="ref d-crop-warm c-32px-warm a-60k-warm" bash benchmarks/pilot-r48-size/run.sh
+# 16x16 input, ranks accuracy at Kendall -0.65 while on ImageNet (7x7) it is +0.51 over gt_arch30.
+# c-32px (10,000 images) left the archs indistinguishable (sigma_arch 0.00 over 10 archs), so e-32px-60k
+# (all 60,000 images, 1 epoch: the same step count) follows it, ahead of the leaderboard.
+RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm" bash benchmarks/pilot-r48-size/run.sh
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 python3 tools/leaderboard.py --workers 2
 
-step "2022 size pilot: the wider recipe (issue 24)"
-bash benchmarks/pilot-r48-size/run.sh
+step "2022 size pilot: the 16x16 recipes with 60,000 images and at width 1/4 (issue 24)"
+RECIPES="a-60k-warm b-w4-warm" bash benchmarks/pilot-r48-size/run.sh
 
 step "done"
