@@ -228,6 +228,9 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--run-root", help="default: the benchmark's run_root")
     parser.add_argument("--tables-only", action="store_true", help="only write the tables from finished runs")
+    parser.add_argument("--twin-check", action="store_true",
+                        help="run only the reference row and the anchor, and print how far the row moved from "
+                             "the anchor (a benchmark's twin rule, checked before its tables; needs no ground truth)")
     args = parser.parse_args()
     try:
         bench = benches[args.bench]
@@ -235,6 +238,8 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         root = (repo / (args.run_root or bench.run_root)).resolve()
         root.mkdir(parents=True, exist_ok=True)
         rows = groups[args.group]
+        if args.twin_check:
+            return twin_check(rows, args.seeds, root, repo, bench, reference, anchor)
         if not args.tables_only:
             codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
                                bench.shared_root)
@@ -254,6 +259,28 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
         print(f"{tool}: error: {error}", file=sys.stderr)
         return 2
+
+
+def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, bench: TableBench,
+               reference: str | None, anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None) -> int:
+    """Run only the ``reference`` row's chains for ``seeds`` (as the tables will: the same folders, so
+    they are reused) and the ``anchor``, then print the Kendall of each seed's scores with the anchor's:
+    whether a benchmark's twin rule moves the reference away from the network it starts from."""
+    import sys
+
+    if reference is None or anchor is None:
+        raise InputError("--twin-check needs a tool with a reference row and an anchor")
+    ref_rows = [row for row in rows if row.label == reference]
+    codes = run_chains(ref_rows, seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
+                       bench.shared_root)
+    if any(codes):
+        print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
+        return 1
+    label, path = anchor(bench, root, True)
+    print(f"{reference} against the {label} on {bench.folder.name}'s archs"
+          + (f" (every non-shared stage with `{' '.join(bench.overrides)}`)" if bench.overrides else "") + ":")
+    print(anchor_agreement({reference: [row.submission(root, seed) for row in ref_rows for seed in seeds]}, path))
+    return 0
 
 
 def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kept: Path,

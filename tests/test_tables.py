@@ -226,3 +226,39 @@ def test_the_table_command_writes_its_group_section_under_the_benchmarks_heading
     with pytest.raises(SystemExit):  # an unknown benchmark is refused by the command line
         run_table_main(doc="d", tool="tool", groups=groups, titles={}, default_group="one", benches={"b": bench},
                        tables_file="t.md", space="cvpr21_resnet20", num_classes=10, repo=tmp_path)
+
+
+def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_the_anchor(tmp_path, monkeypatch, capsys):
+    import scipy.stats
+
+    import paddle_supernet.tables as tables
+    from paddle_supernet.io.challenge_json import read_arch_file
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    for name in ("gt.json", "gt.seed0.json", "gt.seed1.json"):
+        (bench / name).unlink()  # the check needs no ground truth
+    (bench / "tables.yaml").write_text(f"heading: '# h'\nrun_root: {runs.name}\nset: [optimizer.lr_scale=0.5]\n")
+    ran = []
+    monkeypatch.setattr(tables, "run_chains", lambda rows, seeds, *rest: ran.append(([r.label for r in rows], seeds, rest[3]))
+                        or [0] * len(seeds))
+    made = []
+
+    def anchor(table_bench, run_root, make):
+        made.append(make)
+        return "start", str(run_root / "anchor" / "submission.json")
+
+    rows = [tables.TableRow("base", "c.yaml", "base_seed{seed}", "b"), tables.TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    monkeypatch.setattr("sys.argv", ["tool", "--bench", "b", "--twin-check"])
+    assert tables.run_table_main(doc="d", tool="tool", groups={"one": rows}, titles={"one": "One"}, default_group="one",
+                                 benches={"b": bench}, tables_file="t.md", space="cvpr21_resnet20", num_classes=10,
+                                 repo=tmp_path, reference="base", anchor=anchor) == 0
+    assert ran == [(["base"], [0, 1], ("optimizer.lr_scale=0.5",))] and made == [True]
+    assert not (bench / "t.md").exists()  # nothing written
+    start = read_arch_file(runs / "anchor/submission.json")
+    expected = []
+    for seed in (0, 1):
+        row = read_arch_file(runs / f"base_seed{seed}/b/submission.json")
+        expected.append(scipy.stats.kendalltau([row[k].acc for k in start], [start[k].acc for k in start])[0])
+    out = capsys.readouterr().out
+    assert "with `optimizer.lr_scale=0.5`" in out
+    assert f"| base | {expected[0]:.3f}, {expected[1]:.3f} |" in out

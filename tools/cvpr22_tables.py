@@ -21,6 +21,8 @@ bootstrap interval over archs.
 
     python tools/cvpr22_tables.py [--group runner_up|runner_up_released|winner|winner_released] [--seeds 0 1]
                                   [--bench fmnist-r48] [--run-root DIR] [--tables-only]
+    python tools/cvpr22_tables.py --bench fmnist32-r48 --twin-check   # the baseline and the pretrained
+        # network only (the tables' own runs, reused by them), and the Kendall between their scores
 """
 import os
 import subprocess
