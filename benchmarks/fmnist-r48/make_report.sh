@@ -4,11 +4,5 @@
 # the seed-to-seed ceiling, the middle-band table, plus one scatter plot each.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash ../../tools/install.sh
-shopt -s nullglob
-args=()
-for f in submissions/*.json; do args+=(--submission "$(basename "$f" .json)=$f"); done
-python3 -m paddle_supernet report --gt gt.json --seeds gt.seed0.json gt.seed1.json \
-    --space cvpr22_resnet48 --num-classes 10 --small-input --width-scale 0.125 --image-size 16 \
-    "${args[@]}" --out-dir . --band 0.25:0.75 \
-    --title "fmnist-r48: supernet rankings against stand-alone training"
+bash ../../tools/report_benchmark.sh . --space cvpr22_resnet48 --num-classes 10 --small-input --width-scale 0.125 \
+    --image-size 16 --band 0.25:0.75 --title "fmnist-r48: supernet rankings against stand-alone training"

@@ -5,13 +5,9 @@
 # middle-band table, plus one scatter plot each.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash ../../tools/install.sh
-shopt -s nullglob
-args=()
-for f in submissions/*.json; do args+=(--submission "$(basename "$f" .json)=$f"); done
-imagenet=../../../shared/data/cvpr22/gt_arch30.json
-[ -f "$imagenet" ] && args+=(--submission "ImageNet stand-alone (gt_arch30)=$imagenet")
-python3 -m paddle_supernet report --gt gt.json --seeds gt.seed0.json gt.seed1.json \
-    --space cvpr22_resnet48 --num-classes 10 --small-input --width-scale 0.125 --image-size 32 \
-    "${args[@]}" --out-dir . --band 0.25:0.75 \
+imagenet=()
+[ -f ../../../shared/data/cvpr22/gt_arch30.json ] &&
+  imagenet=(--submission "ImageNet stand-alone (gt_arch30)=../../../shared/data/cvpr22/gt_arch30.json")
+bash ../../tools/report_benchmark.sh . --space cvpr22_resnet48 --num-classes 10 --small-input --width-scale 0.125 \
+    --image-size 32 "${imagenet[@]}" --band 0.25:0.75 \
     --title "fmnist32-r48: supernet rankings against stand-alone training"
