@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -262,3 +264,20 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
     out = capsys.readouterr().out
     assert "with `optimizer.lr_scale=0.5`" in out
     assert f"| base | {expected[0]:.3f}, {expected[1]:.3f} |" in out
+
+
+def test_the_pretrained_network_is_scored_with_the_twin_rules_eval_values_only(tmp_path):
+    import importlib.util
+
+    from paddle_supernet.tables import TableBench
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "cvpr22_tables.py"
+    spec = importlib.util.spec_from_file_location("cvpr22_tables_tool", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bench = TableBench(tmp_path / "b", "runs", "# h", None,
+                       ("eval.archs=benchmarks/b/archs.json", "data.batch_size=64", "eval.backend=shared_inference"))
+    command = module.evaluate_command(bench, "ck.pdparams", tmp_path / "out.json")
+    assert command[1:] == ["-m", "paddle_supernet", "evaluate", "--checkpoint", "ck.pdparams", "--archs",
+                           str(tmp_path / "b" / "archs.json"), "--out", str(tmp_path / "out.json"),
+                           "--set", "eval.backend=shared_inference"]

@@ -77,14 +77,22 @@ TITLES = {
 }
 
 
+def evaluate_command(bench: TableBench, checkpoint: str, out: Path) -> list[str]:
+    """The ``evaluate`` command that scores ``checkpoint`` on the benchmark's archs with the ``eval.*``
+    values of its twin rule (e.g. the scoring backend), as the rows are scored."""
+    evals = [word for pair in bench.overrides if pair.startswith("eval.") and not pair.startswith("eval.archs=")
+             for word in ("--set", pair)]
+    return [sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", checkpoint,
+            "--archs", str(bench.folder / "archs.json"), "--out", str(out), *evals]
+
+
 def pretrained_row(bench: TableBench, run_root: Path, make: bool) -> tuple[str, str]:
     """The pretrained full network (the chains' shared first stage, under the benchmark's ``shared_root``
     when it has one) scored as it is on the benchmark's archs, once for all seeds, when ``make``."""
     out = run_root / "pretrained" / "submission.json"
     if make and not out.exists():
         checkpoint = str(Path(bench.shared_root or ".") / PRETRAINED)
-        code = subprocess.call([sys.executable, "-m", "paddle_supernet", "evaluate", "--checkpoint", checkpoint,
-                                "--archs", str(bench.folder / "archs.json"), "--out", str(out)], cwd=REPO,
+        code = subprocess.call(evaluate_command(bench, checkpoint, out), cwd=REPO,
                                env={**os.environ, "OMP_NUM_THREADS": "1"})
         if code:
             raise InputError(f"scoring the pretrained network failed (exit {code}; its error is above)",
