@@ -264,8 +264,9 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
 def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, bench: TableBench,
                reference: str | None, anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None) -> int:
     """Run only the ``reference`` row's chains for ``seeds`` (as the tables will: the same folders, so
-    they are reused) and the ``anchor``, then print the Kendall of each seed's scores with the anchor's:
-    whether a benchmark's twin rule moves the reference away from the network it starts from."""
+    they are reused) and the ``anchor``, keep their submissions beside the benchmark (as the tables do),
+    then print the Kendall of each seed's scores with the anchor's: whether a benchmark's twin rule
+    moves the reference away from the network it starts from."""
     import sys
 
     if reference is None or anchor is None:
@@ -277,6 +278,7 @@ def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, b
         print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
         return 1
     label, path = anchor(bench, root, True)
+    keep_submissions(ref_rows, seeds, root, bench.folder / "tables", (label, path))
     print(f"{reference} against the {label} on {bench.folder.name}'s archs"
           + (f" (every non-shared stage with `{' '.join(bench.overrides)}`)" if bench.overrides else "") + ":")
     print(anchor_agreement({reference: [row.submission(root, seed) for row in ref_rows for seed in seeds]}, path))

@@ -255,7 +255,9 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
                                  benches={"b": bench}, tables_file="t.md", space="cvpr21_resnet20", num_classes=10,
                                  repo=tmp_path, reference="base", anchor=anchor) == 0
     assert ran == [(["base"], [0, 1], ("optimizer.lr_scale=0.5",))] and made == [True]
-    assert not (bench / "t.md").exists()  # nothing written
+    assert not (bench / "t.md").exists()  # no table written; the two runs' submissions kept, as the tables keep them
+    assert sorted(p.relative_to(bench / "tables").as_posix() for p in (bench / "tables").rglob("*.json")) == [
+        "anchor.json", "base_seed0/b.json", "base_seed1/b.json"]
     start = read_arch_file(runs / "anchor/submission.json")
     expected = []
     for seed in (0, 1):
