@@ -5,17 +5,20 @@
 # Two single-threaded niced workers throughout. Commit the logs it grows before stopping.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 export OMP_NUM_THREADS=1
 step() { echo "[queue] $(date '+%F %T') $*"; }
 
 step "fmnist-r20: the third ground-truth seed (issue 25)"
 if [ ! -f benchmarks/fmnist-r20/gt.seed2.json ] && [ ! -f benchmarks/fmnist-r20/gt3.seed2.json ]; then
-  nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
+  nice -n 10 "$PYTHON" -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
       --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 2 --workers 2
 fi
 
 step "2022 pilot: the fmnist-r48 recipe on the 30 gt_arch30 archs (issue 24)"
-nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/pilot-r48-size/ref30/recipe.yaml \
+nice -n 10 "$PYTHON" -m paddle_supernet standalone --config benchmarks/pilot-r48-size/ref30/recipe.yaml \
     --archs ../shared/data/cvpr22/gt_arch30.json --out benchmarks/pilot-r48-size/ref30/gt.json --seeds 0 1 --workers 2
 
 step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (issue 24)"
@@ -26,7 +29,7 @@ step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (
 RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm" bash benchmarks/pilot-r48-size/run.sh
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
-python3 tools/leaderboard.py --workers 2
+"$PYTHON" tools/leaderboard.py --workers 2
 
 step "2022 size pilot: the 16x16 recipes with 60,000 images and at width 1/4 (issue 24)"
 RECIPES="a-60k-warm b-w4-warm" bash benchmarks/pilot-r48-size/run.sh

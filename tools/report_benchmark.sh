@@ -7,9 +7,12 @@
 set -euo pipefail
 bench=$(cd "$1" && pwd)
 shift
-bash "$(dirname "$0")/install.sh"
+cd "$(dirname "$0")/.."
+bash tools/install.sh
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 cd "$bench"
 shopt -s nullglob
 args=()
 for f in submissions/*.json; do args+=(--submission "$(basename "$f" .json)=$f"); done
-python3 -m paddle_supernet report --gt gt.json --seeds gt.seed0.json gt.seed1.json "${args[@]}" --out-dir . "$@"
+"$PYTHON" -m paddle_supernet report --gt gt.json --seeds gt.seed0.json gt.seed1.json "${args[@]}" --out-dir . "$@"

@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 export OMP_NUM_THREADS=1
-python3 -m paddle_supernet sample --space cvpr21_resnet20 --n 100 --seed 2021 --spread macs --spacing log \
+"$PYTHON" -m paddle_supernet sample --space cvpr21_resnet20 --n 100 --seed 2021 --spread macs --spacing log \
     --out benchmarks/fmnist-r20/archs.json
-python3 -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
+"$PYTHON" -m paddle_supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
     --archs benchmarks/fmnist-r20/archs.json --out benchmarks/fmnist-r20/gt.json --seeds 0 1 2 --workers 2

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-python3 -m paddle_supernet train --config configs/cvpr22/fmnist/pretrain_largest.yaml \
+"$PYTHON" -m paddle_supernet train --config configs/cvpr22/fmnist/pretrain_largest.yaml \
     --run-dir runs/cvpr22_fmnist/pretrain_largest

@@ -7,9 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 export OMP_NUM_THREADS=1
-python3 -m paddle_supernet sample --space cvpr22_resnet48 --from ../shared/data/cvpr22/CVPR_2022_NAS_Track1_test.json \
+"$PYTHON" -m paddle_supernet sample --space cvpr22_resnet48 --from ../shared/data/cvpr22/CVPR_2022_NAS_Track1_test.json \
     --keep ../shared/data/cvpr22/gt_arch30.json --n 70 --spread macs --small-input --width-scale 0.125 \
     --image-size 32 --out benchmarks/fmnist32-r48/archs.json
-nice -n 10 python3 -m paddle_supernet standalone --config benchmarks/fmnist32-r48/recipe.yaml \
+nice -n 10 "$PYTHON" -m paddle_supernet standalone --config benchmarks/fmnist32-r48/recipe.yaml \
     --archs benchmarks/fmnist32-r48/archs.json --out benchmarks/fmnist32-r48/gt.json --seeds 0 1 --workers 2

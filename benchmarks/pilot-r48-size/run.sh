@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 export OMP_NUM_THREADS=1
 for recipe in ${RECIPES:-ref d-crop-warm c-32px-warm e-32px-60k-warm a-60k-warm b-w4-warm}; do
-  nice -n 10 python3 -m paddle_supernet standalone --config "benchmarks/pilot-r48-size/$recipe/recipe.yaml" \
+  nice -n 10 "$PYTHON" -m paddle_supernet standalone --config "benchmarks/pilot-r48-size/$recipe/recipe.yaml" \
       --archs benchmarks/pilot-r48-size/archs.json --out "benchmarks/pilot-r48-size/$recipe/gt.json" \
       --seeds 0 1 --workers 2
 done

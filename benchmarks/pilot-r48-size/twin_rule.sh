@@ -16,6 +16,8 @@ OUT=runs/twin_rule
 PRETRAINED=runs/cvpr22_fmnist/pretrain_largest/checkpoint.pdparams
 export OMP_NUM_THREADS=1
 bash tools/install.sh --data
+source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
+choose_python
 input=()
 if [ "$SIZE" != 16 ]; then
   OUT=runs/twin_rule/at$SIZE
@@ -23,11 +25,11 @@ if [ "$SIZE" != 16 ]; then
   PRETRAINED=$OUT/$PRETRAINED
 fi
 mkdir -p "$OUT"
-python3 -m paddle_supernet sample --space cvpr22_resnet48 --from ../shared/data/cvpr22/CVPR_2022_NAS_Track1_test.json \
+"$PYTHON" -m paddle_supernet sample --space cvpr22_resnet48 --from ../shared/data/cvpr22/CVPR_2022_NAS_Track1_test.json \
     --keep ../shared/data/cvpr22/gt_arch30.json --n 70 --spread macs --small-input --width-scale 0.125 \
     --image-size "$SIZE" --out "$OUT/archs.json"
-python3 -m paddle_supernet chain --chain configs/cvpr22/fmnist/chain_baseline.yaml --set seed=0 \
+"$PYTHON" -m paddle_supernet chain --chain configs/cvpr22/fmnist/chain_baseline.yaml --set seed=0 \
     --set "optimizer.lr_scale=$K" --set "eval.archs=$OUT/archs.json" "${input[@]}" --run-root "$OUT/k$K"
-[ -f "$OUT/pretrained.json" ] || python3 -m paddle_supernet evaluate \
+[ -f "$OUT/pretrained.json" ] || "$PYTHON" -m paddle_supernet evaluate \
     --checkpoint "$PRETRAINED" --archs "$OUT/archs.json" --out "$OUT/pretrained.json"
-python3 -m paddle_supernet score --gt "$OUT/pretrained.json" --submission "baseline lr x$K=$OUT/k$K/baseline/submission.json"
+"$PYTHON" -m paddle_supernet score --gt "$OUT/pretrained.json" --submission "baseline lr x$K=$OUT/k$K/baseline/submission.json"
