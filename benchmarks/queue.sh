@@ -5,9 +5,7 @@
 # Two single-threaded niced workers throughout. Commit the logs it grows before stopping.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install.sh --data
-source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
-choose_python
+source tools/bench_setup.sh  # installs what is needed; PYTHON: the interpreter it went into
 export OMP_NUM_THREADS=1
 step() { echo "[queue] $(date '+%F %T') $*"; }
 

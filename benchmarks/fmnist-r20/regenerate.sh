@@ -4,9 +4,7 @@
 # Delete gt*.json* first to retrain everything from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash tools/install.sh --data
-source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
-choose_python
+source tools/bench_setup.sh  # installs what is needed; PYTHON: the interpreter it went into
 export OMP_NUM_THREADS=1
 "$PYTHON" -m paddle_supernet sample --space cvpr21_resnet20 --n 100 --seed 2021 --spread macs --spacing log \
     --out benchmarks/fmnist-r20/archs.json

@@ -5,9 +5,7 @@
 # official layout (regenerated, not committed). Every 2022 fmnist chain starts from it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash tools/install.sh --data
-source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
-choose_python
+source tools/bench_setup.sh  # installs what is needed; PYTHON: the interpreter it went into
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 "$PYTHON" -m paddle_supernet train --config configs/cvpr22/fmnist/pretrain_largest.yaml \
     --run-dir runs/cvpr22_fmnist/pretrain_largest

@@ -5,9 +5,7 @@
 # gt.runs.jsonl when killed. `python3 tools/pilot_summary.py benchmarks/pilot-r48-size` summarises.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash tools/install.sh --data
-source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
-choose_python
+source tools/bench_setup.sh  # installs what is needed; PYTHON: the interpreter it went into
 export OMP_NUM_THREADS=1
 for recipe in ${RECIPES:-ref d-crop-warm c-32px-warm e-32px-60k-warm a-60k-warm b-w4-warm}; do
   nice -n 10 "$PYTHON" -m paddle_supernet standalone --config "benchmarks/pilot-r48-size/$recipe/recipe.yaml" \

@@ -15,9 +15,7 @@ SIZE=${SIZE:-16}
 OUT=runs/twin_rule
 PRETRAINED=runs/cvpr22_fmnist/pretrain_largest/checkpoint.pdparams
 export OMP_NUM_THREADS=1
-bash tools/install.sh --data
-source tools/python.sh  # PYTHON: the interpreter install.sh installed into (a .venv under PEP 668)
-choose_python
+source tools/bench_setup.sh  # installs what is needed; PYTHON: the interpreter it went into
 input=()
 if [ "$SIZE" != 16 ]; then
   OUT=runs/twin_rule/at$SIZE
