@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from paddle_supernet.bootstrap import metric_interval  # noqa: E402
 from paddle_supernet.engine.config import load_config  # noqa: E402
+from paddle_supernet.io.result_log import ResultLog  # noqa: E402
 from paddle_supernet.noise import seed_noise  # noqa: E402
 from paddle_supernet.proxies import model_variant  # noqa: E402
 from paddle_supernet.spaces import get_space  # noqa: E402
@@ -40,11 +41,15 @@ def last_stage_depth(space, code: str) -> int | None:
     return arch.depths[-1] if hasattr(arch, "depths") else None
 
 
+def read_runs(folder: Path) -> list[dict]:
+    """The finished runs of a recipe folder's ``gt.runs.jsonl`` (empty without one), read as
+    ``standalone`` reads it: a torn last line of a run still being written is left out, not repaired."""
+    return ResultLog(folder / "gt.runs.jsonl").rows(repair=False)
+
+
 def run_seconds(folder: Path) -> dict:
     """``{(key, seed): seconds}`` of a recipe folder's runs log (empty without one)."""
-    log = folder / "gt.runs.jsonl"
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
-    return {(row["key"], row["seed"]): row["seconds"] for row in rows}
+    return {(row["key"], row["seed"]): row["seconds"] for row in read_runs(folder)}
 
 
 def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> dict | None:
@@ -56,7 +61,7 @@ def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> di
     cfg = load_config(folder / "recipe.yaml")
     space = get_space(cfg["space"])
     variant = model_variant(cfg["model"], cfg["data"]["image_size"])
-    rows = [json.loads(line) for line in runs_log.read_text().splitlines() if line.strip()]
+    rows = read_runs(folder)
     by_arch: dict = {}
     for row in rows:
         by_arch.setdefault(row["key"], {})[row["seed"]] = row
