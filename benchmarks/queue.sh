@@ -24,7 +24,14 @@ step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (
 # 16x16 input, ranks accuracy at Kendall -0.65 while on ImageNet (7x7) it is +0.51 over gt_arch30.
 # c-32px (10,000 images) left the archs indistinguishable (sigma_arch 0.00 over 10 archs), so e-32px-60k
 # (all 60,000 images, 1 epoch: the same step count) follows it, ahead of the leaderboard.
-RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm" bash benchmarks/pilot-r48-size/run.sh
+# f-32px-b64 (2026-12-07, session 14): c at half its cost; c and e, run alone, cost about 13 hours for the
+# benchmark's 200 runs, over the 12-hour budget.
+RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm f-32px-b64-warm" bash benchmarks/pilot-r48-size/run.sh
+
+step "fmnist32-r48: the ground truth, once its recipe is chosen from the pilot (issue 24)"
+if [ -f benchmarks/fmnist32-r48/recipe.yaml ]; then
+  bash benchmarks/fmnist32-r48/regenerate.sh
+fi
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 "$PYTHON" tools/leaderboard.py --workers 2
