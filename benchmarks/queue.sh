@@ -24,8 +24,8 @@ step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (
 # 16x16 input, ranks accuracy at Kendall -0.65 while on ImageNet (7x7) it is +0.51 over gt_arch30.
 # c-32px (10,000 images) left the archs indistinguishable (sigma_arch 0.00 over 10 archs), so e-32px-60k
 # (all 60,000 images, 1 epoch: the same step count) follows it, ahead of the leaderboard.
-# f-32px-b64 (2026-12-07, session 14): c at half its cost; c and e, run alone, cost about 13 hours for the
-# benchmark's 200 runs, over the 12-hour budget.
+# f-32px-b64 (2026-12-07, session 14): c at half its cost; c and e, run alone, cost about 12.5 hours for the
+# benchmark's 200 runs, over the 12-hour budget. f was chosen; its recipe is fmnist32-r48's.
 RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm f-32px-b64-warm" bash benchmarks/pilot-r48-size/run.sh
 
 step "fmnist32-r48: the ground truth, once its recipe is chosen from the pilot (issue 24)"
@@ -35,6 +35,11 @@ fi
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 "$PYTHON" tools/leaderboard.py --workers 2
+
+step "fmnist32-r48: the 2022 tables, 4 groups x 2 seeds (issue 24)"
+for group in runner_up runner_up_released winner winner_released; do
+  nice -n 10 "$PYTHON" tools/cvpr22_tables.py --bench fmnist32-r48 --group "$group" --seeds 0 1
+done
 
 step "2022 size pilot: the 16x16 recipes with 60,000 images and at width 1/4 (issue 24)"
 RECIPES="a-60k-warm b-w4-warm" bash benchmarks/pilot-r48-size/run.sh
