@@ -74,3 +74,29 @@ def test_the_regenerate_scripts_sample_command_writes_the_committed_arch_list(fo
     args[out + 1] = str(tmp_path / "archs.json")
     assert main(args) == 0
     assert (tmp_path / "archs.json").read_bytes() == (folder / "archs.json").read_bytes()
+
+
+def test_the_32px_quick_start_trains_under_its_benchmarks_twin_rule():
+    """Each stage of configs/quickstart_fmnist32_r48.yaml is the 16x16 quick start's stage with the training
+    values of benchmarks/fmnist32-r48/tables.yaml (its twin rule and input) applied, and scores that benchmark."""
+    import yaml
+
+    from paddle_supernet.engine.config import load_config
+    from paddle_supernet.pipeline import load_chain
+    from paddle_supernet.tables import read_table_bench
+
+    repo = BENCH.parents[1]
+    rule = read_table_bench(repo / "benchmarks" / "fmnist32-r48")
+    training = [pair for pair in rule.overrides + rule.every_stage if not pair.startswith("eval.")]
+    old = load_chain(repo / "configs" / "quickstart_fmnist_r48.yaml")["stages"]
+    new = load_chain(repo / "configs" / "quickstart_fmnist32_r48.yaml")["stages"]
+    assert [s["name"] for s in new] == [s["name"] for s in old]
+    for old_stage, new_stage in zip(old, new):
+        expected, got = load_config(old_stage["config"], training), load_config(new_stage["config"])
+        for section in ("data", "optimizer", "schedule", "strategy", "model"):
+            drop = {"teacher_weights", "pretrained"}  # the 32x32 run's own files
+            assert {k: v for k, v in got[section].items() if k not in drop} == \
+                   {k: v for k, v in expected[section].items() if k not in drop}, (new_stage["config"], section)
+    scored = load_config(new[-1]["config"])["eval"]
+    assert (scored["archs"], scored["gt"]) == ("benchmarks/fmnist32-r48/archs.json", "benchmarks/fmnist32-r48/gt.json")
+    assert yaml.safe_load((repo / "configs" / "quickstart_fmnist32_r48.yaml").read_text())["evaluate"] == ["baseline"]
