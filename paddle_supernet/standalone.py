@@ -27,6 +27,7 @@ import numpy as np
 from .errors import InputError
 from .io.challenge_json import ArchEntry, with_scores, write_arch_file
 from .io.result_log import ResultLog
+from .quiet_import import quiet_paddle_import
 
 _WORKER: dict = {}
 
@@ -60,6 +61,7 @@ def train_one(cfg: dict, code: str, seed: int, data, val_batches: list) -> dict:
 
 def _init_worker(cfg: dict) -> None:
     """Load the data and build the validation tensors once per worker process."""
+    quiet_paddle_import()  # a spawned worker imports Paddle afresh, without the command line's guard
     from .data import load_dataset
     from .plugins import import_modules
 

@@ -72,3 +72,22 @@ def test_a_worker_that_dies_stops_the_run_with_an_error_instead_of_hanging(setup
     with pytest.raises(RuntimeError, match="worker process died.*run the same command again"):
         run_standalone(cfg, archs, tmp_path / "broken.json", seeds=[0], workers=2)
     assert not (tmp_path / "broken.json").exists()
+
+
+def _cv2_entry_in_this_process() -> str:
+    import sys
+
+    return repr(sys.modules.get("cv2", "absent"))
+
+
+def test_a_spawned_worker_imports_paddle_with_opencv_marked_unavailable(setup):
+    """A worker imports Paddle afresh; the guard the command line sets (no numpy-ABI traceback from the
+    OpenCV build PaddleSlim pins) must hold there too, before the worker's first ``import paddle``."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from paddle_supernet.standalone import _init_worker
+
+    _, cfg, _ = setup
+    with ProcessPoolExecutor(1, mp.get_context("spawn"), _init_worker, (cfg,)) as pool:
+        assert pool.submit(_cv2_entry_in_this_process).result() == "None"

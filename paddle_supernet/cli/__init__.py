@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from ..errors import InputError
+from ..quiet_import import quiet_paddle_import
 from . import archs as _archs_commands
 
 _COMMAND_MODULES = [_archs_commands]
@@ -38,23 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _COMMAND_MODULES + _lazy_modules():
         module.add_commands(sub)
     return parser
-
-
-def quiet_paddle_import() -> None:
-    """Keep the terminal clean when Paddle is imported, hiding no real error.
-
-    - OpenCV: Paddle probes ``cv2`` at import; the build PaddleSlim pins is compiled for numpy 1.x
-      and prints a numpy-ABI ``RuntimeError`` that Paddle then catches. Nothing here uses OpenCV,
-      so it is marked unavailable (``import cv2`` raises ImportError, which Paddle expects).
-    - Two import-time warnings that concern building C++ extensions and distutils, not this program.
-    """
-    import warnings
-
-    if "cv2" not in sys.modules:
-        sys.modules["cv2"] = None
-    warnings.filterwarnings("ignore", message="No ccache found")
-    warnings.filterwarnings("ignore", message="Setuptools is replacing distutils")
-    warnings.filterwarnings("ignore", message="When training, we now always track global mean and variance")
 
 
 def _imports_first(argv: list[str]) -> list[str]:
