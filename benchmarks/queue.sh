@@ -28,10 +28,8 @@ step "2022 size pilot: the native pixels at 32x32, then with all 60,000 images (
 # benchmark's 200 runs, over the 12-hour budget. f was chosen; its recipe is fmnist32-r48's.
 RECIPES="ref d-crop-warm c-32px-warm e-32px-60k-warm f-32px-b64-warm" bash benchmarks/pilot-r48-size/run.sh
 
-step "fmnist32-r48: the ground truth, once its recipe is chosen from the pilot (issue 24)"
-if [ -f benchmarks/fmnist32-r48/recipe.yaml ]; then
-  bash benchmarks/fmnist32-r48/regenerate.sh
-fi
+step "fmnist32-r48: the ground truth, with the recipe the pilot chose (issue 24)"
+bash benchmarks/fmnist32-r48/regenerate.sh
 
 step "fmnist-r20 leaderboard: every method, 3 seeds (issue 25)"
 "$PYTHON" tools/leaderboard.py --workers 2

@@ -91,12 +91,24 @@ def test_the_32px_quick_start_trains_under_its_benchmarks_twin_rule():
     old = load_chain(repo / "configs" / "quickstart_fmnist_r48.yaml")["stages"]
     new = load_chain(repo / "configs" / "quickstart_fmnist32_r48.yaml")["stages"]
     assert [s["name"] for s in new] == [s["name"] for s in old]
+    drop = {"teacher_weights", "pretrained"}  # the 32x32 run's own files
     for old_stage, new_stage in zip(old, new):
         expected, got = load_config(old_stage["config"], training), load_config(new_stage["config"])
         for section in ("data", "optimizer", "schedule", "strategy", "model"):
-            drop = {"teacher_weights", "pretrained"}  # the 32x32 run's own files
             assert {k: v for k, v in got[section].items() if k not in drop} == \
                    {k: v for k, v in expected[section].items() if k not in drop}, (new_stage["config"], section)
     scored = load_config(new[-1]["config"])["eval"]
     assert (scored["archs"], scored["gt"]) == ("benchmarks/fmnist32-r48/archs.json", "benchmarks/fmnist32-r48/gt.json")
     assert yaml.safe_load((repo / "configs" / "quickstart_fmnist32_r48.yaml").read_text())["evaluate"] == ["baseline"]
+
+
+def test_fmnist32_r48s_recipe_is_the_pilot_recipe_whose_runs_seed_its_log():
+    """The benchmark's log starts with the pilot's f-32px-b64-warm runs, which holds only while the two
+    recipes resolve to the same values (the name aside) and those runs are in the log unchanged."""
+    from paddle_supernet.engine.config import load_config
+
+    pilot = BENCH.parent / "pilot-r48-size" / "f-32px-b64-warm"
+    ours, theirs = load_config(BENCH.parent / "fmnist32-r48" / "recipe.yaml"), load_config(pilot / "recipe.yaml")
+    assert {k: v for k, v in ours.items() if k != "name"} == {k: v for k, v in theirs.items() if k != "name"}
+    pilot_runs = (pilot / "gt.runs.jsonl").read_text().splitlines()
+    assert (BENCH.parent / "fmnist32-r48" / "gt.runs.jsonl").read_text().splitlines()[:len(pilot_runs)] == pilot_runs

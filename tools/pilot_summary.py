@@ -55,13 +55,12 @@ def run_seconds(folder: Path) -> dict:
 def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> dict | None:
     """One recipe's figures; ``reference`` (:func:`run_seconds` of the reference recipe) adds the median
     ratio of this recipe's seconds a run to the reference's on the same (arch, seed) runs."""
-    runs_log = folder / "gt.runs.jsonl"
-    if not runs_log.exists():
+    rows = read_runs(folder)
+    if not rows:
         return None
     cfg = load_config(folder / "recipe.yaml")
     space = get_space(cfg["space"])
     variant = model_variant(cfg["model"], cfg["data"]["image_size"])
-    rows = read_runs(folder)
     by_arch: dict = {}
     for row in rows:
         by_arch.setdefault(row["key"], {})[row["seed"]] = row
