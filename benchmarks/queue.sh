@@ -39,6 +39,9 @@ for group in runner_up runner_up_released winner winner_released; do
   nice -n 10 "$PYTHON" tools/cvpr22_tables.py --bench fmnist32-r48 --group "$group" --seeds 0 1
 done
 
+step "fmnist32-r48: the 32x32 quick start's Kendall against the ground truth (issue 24, item 5)"
+OMP_NUM_THREADS=1 nice -n 10 bash tools/train.sh configs/quickstart_fmnist32_r48.yaml
+
 step "2022 size pilot: the 16x16 recipes with 60,000 images and at width 1/4 (issue 24)"
 RECIPES="a-60k-warm b-w4-warm" bash benchmarks/pilot-r48-size/run.sh
 

@@ -73,6 +73,10 @@ class LeaderRow:
     def submission(self, run_root: Path, seed: int, repo: Path) -> Path:
         return self.last_stage_dir(run_root, seed, repo) / "submission.json"
 
+    def kept(self, kept: Path, seed: int) -> Path:
+        """Where :func:`keep_row` keeps the row's submission (its training seconds beside it, ``.seconds``)."""
+        return kept / f"{self.name}_seed{seed}.json"
+
     def command(self, run_root: Path, seed: int, python: str = sys.executable) -> list[str]:
         if self.is_chain:
             return [python, "-m", "paddle_supernet", "chain", "--chain", self.config, "--set", f"seed={seed}",
@@ -90,24 +94,48 @@ def _chain(path: Path) -> dict:
 
 
 def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path, workers: int = 2,
-             extra_args: list[str] | None = None) -> list[tuple[str, int, int]]:
+             extra_args: list[str] | None = None, kept: Path | None = None) -> list[tuple[str, int, int]]:
     """Run every (row, seed) not finished yet in ``workers`` single-threaded, niced processes, seed-major
     (every row's first seed before any second seed, so a partial run already fills the table);
-    returns ``(row, seed, exit code)`` of the jobs run. Logs: ``run_root/<row>_seed<S>.log``."""
+    returns ``(row, seed, exit code)`` of the jobs run. Logs: ``run_root/<row>_seed<S>.log``. With
+    ``kept``, each job is kept there (:func:`keep_row`) as soon as it finishes, and a job kept there
+    is finished: run folders are not committed, so this is what a fresh checkout resumes from."""
     run_root.mkdir(parents=True, exist_ok=True)
-    jobs = [(row, seed) for seed, row in itertools.product(seeds, rows)
-            if not row.submission(run_root, seed, repo).exists()]
+
+    def finished(row: LeaderRow, seed: int) -> bool:
+        if row.submission(run_root, seed, repo).exists():
+            if kept is not None:
+                keep_row(row, seed, run_root, repo, kept)
+            return True
+        return kept is not None and row.kept(kept, seed).exists()
+
+    jobs = [(row, seed) for seed, row in itertools.product(seeds, rows) if not finished(row, seed)]
 
     def run(job):
         row, seed = job
         with open(run_root / f"{row.name}_seed{seed}.log", "a") as log:
             code = subprocess.call(["nice", "-n", "10", *row.command(run_root, seed), *(extra_args or [])], cwd=repo,
                                    stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if code == 0 and kept is not None:
+            keep_row(row, seed, run_root, repo, kept)
         print(f"[leaderboard] {row.name} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
         return row.name, seed, code
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, jobs))
+
+
+def keep_row(row: LeaderRow, seed: int, run_root: Path, repo: Path, kept: Path) -> None:
+    """Copy a finished row's submission to ``row.kept(kept, seed)`` (byte for byte, atomically, only when
+    changed) and write its training seconds beside it (``.seconds``, when its checkpoints say)."""
+    from .io.atomic import atomic_write_text, copy_if_changed
+
+    kept.mkdir(parents=True, exist_ok=True)
+    target = row.kept(kept, seed)
+    copy_if_changed(row.submission(run_root, seed, repo), target)
+    seconds = train_seconds(row, run_root, seed, repo)
+    if seconds is not None:
+        atomic_write_text(target.with_suffix(".seconds"), f"{seconds:.1f}\n")
 
 
 def train_seconds(row: LeaderRow, run_root: Path, seed: int, repo: Path) -> float | None:

@@ -83,6 +83,11 @@ class TableRow:
     def submission(self, run_root: Path, seed: int) -> str:
         return str(run_root / self.run_dir.format(seed=seed) / self.stage / "submission.json")
 
+    def kept(self, kept: Path, seed: int) -> Path:
+        """Where :func:`keep_submissions` keeps the row's submission beside the benchmark (committed:
+        a fresh checkout resumes from it and the tables are written from it)."""
+        return kept / self.run_dir.format(seed=seed) / f"{self.stage}.json"
+
 
 @dataclass(frozen=True)
 class TableBench:
@@ -152,25 +157,38 @@ def read_table_bench(folder: str | Path) -> TableBench:
 
 def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str,
                overrides: tuple[str, ...] = (), every_stage: tuple[str, ...] = (),
-               shared_root: str | None = None) -> list[int]:
-    """One single-threaded process per seed, in parallel, each running the rows' distinct chains
-    in order (``chain`` resumes and skips finished stages) with ``overrides`` on their non-shared
-    stages and ``every_stage`` on all (shared ones under ``shared_root``); returns the exit codes.
-    Logs go to ``run_root/seed<N>.log``."""
-    import shlex
+               shared_root: str | None = None, kept: Path | None = None) -> list[int]:
+    """One single-threaded process per seed at a time, the seeds in parallel, each seed running the rows'
+    distinct chains in order (``chain`` resumes and skips finished stages; the first failure stops the
+    seed) with ``overrides`` on their non-shared stages and ``every_stage`` on all (shared ones under
+    ``shared_root``); returns each seed's exit code. With ``kept``, a chain whose rows are all kept
+    there is not started, and each chain's rows are kept as soon as it finishes: run folders are not
+    committed, so this is what a fresh checkout resumes from. Logs go to ``run_root/seed<N>.log``."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    sets = "".join(f" --set {shlex.quote(pair)}" for pair in overrides) + "".join(
-        f" --set-all {shlex.quote(pair)}" for pair in every_stage) + (
-        f" --shared-root {shlex.quote(shared_root)}" if shared_root else "")
-    procs = []
-    for seed in seeds:
-        runs = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
-        script = " && ".join(f"{python} -m paddle_supernet chain --chain {chain} --set seed={seed}{sets} "
-                             f"--run-root {run_root / run_dir}" for chain, run_dir in runs)
-        log = open(run_root / f"seed{seed}.log", "a")
-        procs.append(subprocess.Popen(["bash", "-c", script], cwd=repo, stdout=log, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "OMP_NUM_THREADS": "1"}))
-    return [p.wait() for p in procs]
+    sets = [word for pair in overrides for word in ("--set", pair)] + [
+        word for pair in every_stage for word in ("--set-all", pair)] + (
+        ["--shared-root", shared_root] if shared_root else [])
+
+    def run_seed(seed: int) -> int:
+        chains = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
+        with open(run_root / f"seed{seed}.log", "a") as log:
+            for chain, run_dir in chains:
+                chain_rows = [row for row in rows if (row.chain, row.run_dir.format(seed=seed)) == (chain, run_dir)]
+                if kept is not None and all(row.kept(kept, seed).exists() for row in chain_rows):
+                    continue
+                code = subprocess.call([python, "-m", "paddle_supernet", "chain", "--chain", chain,
+                                        "--set", f"seed={seed}", *sets, "--run-root", str(run_root / run_dir)],
+                                       cwd=repo, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+                if code:
+                    return code
+                if kept is not None:
+                    keep_submissions(chain_rows, [seed], run_root, kept)
+        return 0
+
+    with ThreadPoolExecutor(max_workers=max(1, len(seeds))) as pool:
+        return list(pool.map(run_seed, seeds))
 
 
 def section_mark(group: str) -> str:
@@ -237,19 +255,20 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         bench = read_table_bench(bench) if isinstance(bench, Path) else bench
         root = (repo / (args.run_root or bench.run_root)).resolve()
         root.mkdir(parents=True, exist_ok=True)
-        rows = groups[args.group]
+        rows, kept = groups[args.group], bench.folder / "tables"
         if args.twin_check:
             return twin_check(rows, args.seeds, root, repo, bench, reference, anchor)
         if not args.tables_only:
             codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
-                               bench.shared_root)
+                               bench.shared_root, kept)
             if any(codes):
                 print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
                 return 1
-        fixed = anchor(bench, root, not args.tables_only) if anchor else None
-        keep_submissions(rows, args.seeds, root, bench.folder / "tables", fixed)
-        section = group_section(args.group, titles[args.group], rows, args.seeds, root, bench, tool, space,
-                                num_classes, reference, fixed, resamples)
+        fixed = kept_anchor(anchor, bench, root, kept, not args.tables_only) if anchor else None
+        keep_submissions(rows, args.seeds, root, kept, fixed)
+        section = group_section(args.group, titles[args.group], rows, args.seeds, kept, bench, tool, space,
+                                num_classes, reference, fixed and (fixed[0], str(anchor_kept_path(kept, fixed[1]))),
+                                resamples)
         order = list(groups)
         sections = read_sections(bench.folder / tables_file, order, legacy)
         sections[args.group] = section
@@ -271,18 +290,34 @@ def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, b
 
     if reference is None or anchor is None:
         raise InputError("--twin-check needs a tool with a reference row and an anchor")
-    ref_rows = [row for row in rows if row.label == reference]
+    ref_rows, kept = [row for row in rows if row.label == reference], bench.folder / "tables"
     codes = run_chains(ref_rows, seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
-                       bench.shared_root)
+                       bench.shared_root, kept)
     if any(codes):
         print(f"a chain failed (exit codes {codes}); see {root}/seed*.log", file=sys.stderr)
         return 1
-    label, path = anchor(bench, root, True)
-    keep_submissions(ref_rows, seeds, root, bench.folder / "tables", (label, path))
+    label, path = kept_anchor(anchor, bench, root, kept, True)
+    keep_submissions(ref_rows, seeds, root, kept, (label, path))
     print(f"{reference} against the {label} on {bench.folder.name}'s archs"
           + (f" (every non-shared stage with `{' '.join(bench.overrides)}`)" if bench.overrides else "") + ":")
-    print(anchor_agreement({reference: [row.submission(root, seed) for row in ref_rows for seed in seeds]}, path))
+    print(anchor_agreement({reference: [str(row.kept(kept, seed)) for row in ref_rows for seed in seeds]},
+                           str(anchor_kept_path(kept, path))))
     return 0
+
+
+def anchor_kept_path(kept: Path, anchor_path: str) -> Path:
+    """Where :func:`keep_submissions` keeps an anchor's submission: ``kept/<its folder's name>.json``."""
+    return kept / f"{Path(anchor_path).parent.name}.json"
+
+
+def kept_anchor(anchor: Callable[[TableBench, Path, bool], tuple[str, str]], bench: TableBench, run_root: Path,
+                kept: Path, make: bool) -> tuple[str, str]:
+    """The anchor's (label, submission in ``run_root``), scored when ``make`` unless it is already
+    there or kept (a fresh checkout does not score it again)."""
+    label, path = anchor(bench, run_root, False)
+    if make and not Path(path).exists() and not anchor_kept_path(kept, path).exists():
+        label, path = anchor(bench, run_root, True)
+    return label, path
 
 
 def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kept: Path,
@@ -292,29 +327,29 @@ def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kep
     checked without the runs; returns the files written."""
     from .io.atomic import copy_if_changed
 
-    pairs = [(Path(row.submission(run_root, seed)), kept / row.run_dir.format(seed=seed) / f"{row.stage}.json")
-             for seed in seeds for row in rows]
+    pairs = [(Path(row.submission(run_root, seed)), row.kept(kept, seed)) for seed in seeds for row in rows]
     if anchor is not None:
-        pairs.append((Path(anchor[1]), kept / f"{Path(anchor[1]).parent.name}.json"))
+        pairs.append((Path(anchor[1]), anchor_kept_path(kept, anchor[1])))
     return [target for source, target in pairs if source.exists() and copy_if_changed(source, target)]
 
 
-def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], run_root: Path, bench: TableBench,
+def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], kept: Path, bench: TableBench,
                   tool: str, space: str, num_classes: int, reference: str | None = None,
                   anchor: tuple[str, str] | None = None, resamples: int = 2000) -> str:
-    """The markdown section of one group (see :func:`run_table_main`). With ``reference`` finished,
+    """The markdown section of one group (see :func:`run_table_main`), from the submissions kept in ``kept``
+    (:func:`keep_submissions`), so it can be written again without the runs. With ``reference`` finished,
     one table gives every row's seed means, middle-half Kendall and its difference from the reference
     with a 95% paired bootstrap interval (:func:`~paddle_supernet.leaderboard.leaderboard_markdown`),
     then each row's agreement with ``anchor`` (label, submission) when that is scored; otherwise the
     rows' mean +- spread over all archs and over the middle half of the MACs range."""
     from .report import band_keys
 
-    finished = {row.label: [path for path in (row.submission(run_root, s) for s in seeds) if Path(path).exists()]
+    finished = {row.label: [str(path) for path in (row.kept(kept, s) for s in seeds) if path.exists()]
                 for row in rows}
     submissions = {label: paths for label, paths in finished.items() if paths}
     pending = [label for label, paths in finished.items() if len(paths) < len(seeds)]
     if not submissions:
-        raise InputError(f"no row of group {group} has a finished submission under {run_root} yet")
+        raise InputError(f"no row of group {group} has a finished submission kept under {kept} yet")
     folder, variant = bench.folder, bench.variant
     gt_path, seed_paths = str(folder / "gt.json"), [str(folder / "gt.seed0.json"), str(folder / "gt.seed1.json")]
     gt = read_arch_file(gt_path)

@@ -35,11 +35,39 @@ def test_a_killed_row_resumes_without_retraining_and_finished_rows_are_not_resco
     before = spos_sub.read_bytes(), spos_sub.stat().st_mtime_ns
     chain_sub.unlink()  # killed after training, before its scores were written
     (root / "two_seed0.log").write_text("")
-    assert run_rows(rows, [0], root, REPO) == [("two", 0, 0)]  # the finished row is not even started
+    kept = tmp_path / "kept"
+    assert run_rows(rows, [0], root, REPO, kept=kept) == [("two", 0, 0)]  # the finished row is not even started
     log = (root / "two_seed0.log").read_text()
     assert "is already finished" in log and "[train] 1/" not in log  # no training step ran again
     assert chain_sub.exists() and (spos_sub.read_bytes(), spos_sub.stat().st_mtime_ns) == before
     assert train_seconds(rows[1], root, 0, REPO) > train_seconds(rows[0], root, 0, REPO) > 0  # two stages
+    for row, sub in zip(rows, (spos_sub, chain_sub)):  # both kept, with their training seconds beside them
+        assert row.kept(kept, 0).read_bytes() == sub.read_bytes()
+        assert row.kept(kept, 0).with_suffix(".seconds").read_text() == f"{train_seconds(row, root, 0, REPO):.1f}\n"
+
+
+def test_each_finished_job_is_kept_at_once_and_a_fresh_checkout_runs_only_jobs_not_kept(tmp_path, monkeypatch):
+    import paddle_supernet.leaderboard as leaderboard
+
+    rows, root, kept, ran = _tiny_rows(tmp_path), tmp_path / "runs", tmp_path / "kept", []
+
+    def job(argv, **kwargs):  # a finished job: its submission (no checkpoint, so no seconds)
+        run_dir = Path(argv[argv.index("--run-root" if "chain" in argv else "--run-dir") + 1])
+        row = next(r for r in rows if run_dir.name.startswith(r.name))
+        assert all(r.kept(kept, 0).exists() for r in rows if r.name in ran)  # earlier jobs kept before this one ends
+        ran.append(row.name)
+        sub = row.submission(run_dir.parent, 0, REPO)
+        sub.parent.mkdir(parents=True, exist_ok=True)
+        sub.write_text(f"{row.name}\n")
+        return 0
+
+    monkeypatch.setattr(leaderboard.subprocess, "call", job)
+    assert run_rows(rows, [0], root, REPO, workers=1, kept=kept) == [("spos", 0, 0), ("two", 0, 0)]
+    assert [row.kept(kept, 0).read_text() for row in rows] == ["spos\n", "two\n"]
+    assert not rows[0].kept(kept, 0).with_suffix(".seconds").exists()
+    ran.clear()
+    rows[1].kept(kept, 0).unlink()
+    assert run_rows(rows, [0], tmp_path / "fresh", REPO, workers=1, kept=kept) == [("two", 0, 0)] and ran == ["two"]
 
 
 def test_the_table_compares_every_row_with_the_reference(tmp_path):

@@ -56,16 +56,16 @@ def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
     def write(path, values):
         _write_scores(path, codes, values)
 
-    bench, runs = tmp_path / "bench", tmp_path / "runs"
+    bench, kept = tmp_path / "bench", tmp_path / "bench" / "tables"
     for name in ("gt", "gt.seed0", "gt.seed1"):
         write(bench / f"{name}.json", truth + (0 if name == "gt" else rng.normal(0, 0.1, 12)))
     rows = [TableRow("done", "c.yaml", "a_seed{seed}", "x"), TableRow("half", "c.yaml", "b_seed{seed}", "y"),
             TableRow("later", "c.yaml", "c_seed{seed}", "z")]
-    args = ("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool", "cvpr21_resnet20", 10)
-    with pytest.raises(InputError, match="no row of group g has a finished submission"):
+    args = ("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool", "cvpr21_resnet20", 10)
+    with pytest.raises(InputError, match="no row of group g has a finished submission kept"):
         group_section(*args)
-    for path in (runs / "a_seed0/x", runs / "a_seed1/x", runs / "b_seed1/y"):
-        write(path / "submission.json", truth + rng.normal(0, 0.3, 12))
+    for path in (kept / "a_seed0/x.json", kept / "a_seed1/x.json", kept / "b_seed1/y.json"):
+        write(path, truth + rng.normal(0, 0.3, 12))
     section = group_section(*args)
     assert "| done | 2 |" in section and "| half | 1 |" in section and "| later |" not in section
     assert "Not finished yet (rows shown with the seeds done so far, or left out): half; later." in section
@@ -90,12 +90,14 @@ def _bench_with_rows(tmp_path, n=24):
 
 def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_path):
     from paddle_supernet.bootstrap import kendall, paired_difference
-    from paddle_supernet.tables import TableBench, TableRow, group_section
+    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
-    anchor = ("start", str(runs / "anchor/submission.json"))
-    section = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
+    kept = bench / "tables"
+    keep_submissions(rows, [0, 1], runs, kept, ("start", str(runs / "anchor/submission.json")))
+    anchor = ("start", str(kept / "anchor.json"))
+    section = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool",
                             "cvpr21_resnet20", 10, reference="base", anchor=anchor, resamples=200)
 
     def scores(path):
@@ -115,9 +117,9 @@ def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_
     per_seed = ", ".join(f"{stats.kendalltau(g, anchor_scores)[0]:.3f}" for g in good)
     assert f"| good | {per_seed} |" in section
     # before the reference is finished: the plain tables and a note
-    (runs / "base_seed0/b/submission.json").unlink()
-    (runs / "base_seed1/b/submission.json").unlink()
-    plain = group_section("g", "title", rows, [0, 1], runs, TableBench(bench, "runs", "# h"), "tool",
+    (kept / "base_seed0/b.json").unlink()
+    (kept / "base_seed1/b.json").unlink()
+    plain = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool",
                           "cvpr21_resnet20", 10, reference="base", anchor=anchor, resamples=200)
     assert "appear once it is finished" in plain and "| good | 2 |" in plain and "[95%]" not in plain
 
@@ -157,28 +159,54 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
 def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
     import paddle_supernet.tables as tables
 
-    scripts = []
-
-    class FakeProcess:
-        def __init__(self, argv, **kwargs):
-            scripts.append(argv[-1])
-
-        def wait(self):
-            return 0
-
-    monkeypatch.setattr(tables.subprocess, "Popen", FakeProcess)
+    commands = []
+    monkeypatch.setattr(tables.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 0)
     rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
             tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
     assert tables.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b"),
                              ("data.image_size=32",), "runs/at32") == [0, 0]
-    assert len(scripts) == 2
-    for seed, script in enumerate(scripts):
-        commands = script.split(" && ")
-        assert len(commands) == 2  # one per distinct chain, not per row
-        for command, chain in zip(commands, ("x", "y")):
-            assert command == (f"py -m paddle_supernet chain --chain {chain}.yaml --set seed={seed} "
-                               f"--set optimizer.lr_scale=4 --set 'eval.note=a b' --set-all data.image_size=32 "
-                               f"--shared-root runs/at32 --run-root {tmp_path}/{chain}_seed{seed}")
+    assert len(commands) == 4  # one per distinct chain and seed, not per row
+    for seed in (0, 1):
+        for chain in ("x", "y"):
+            assert ["py", "-m", "paddle_supernet", "chain", "--chain", f"{chain}.yaml", "--set", f"seed={seed}",
+                    "--set", "optimizer.lr_scale=4", "--set", "eval.note=a b", "--set-all", "data.image_size=32",
+                    "--shared-root", "runs/at32", "--run-root", f"{tmp_path}/{chain}_seed{seed}"] in commands
+    # chains run in order within a seed, and the first failure stops that seed
+    commands.clear()
+    monkeypatch.setattr(tables.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 3)
+    assert tables.run_chains(rows, [0], tmp_path, tmp_path, "py") == [3] and len(commands) == 1
+
+
+def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_kept_chains(tmp_path, monkeypatch):
+    import paddle_supernet.tables as tables
+
+    runs, kept, ran = tmp_path / "runs", tmp_path / "kept", []
+
+    def chain(argv, **kwargs):  # a chain run: writes the submissions of its evaluated stages
+        run_root = Path(argv[argv.index("--run-root") + 1])
+        stages = {"x.yaml": ("s1", "s2"), "y.yaml": ("s",)}[argv[argv.index("--chain") + 1]]
+        if ran and any(r[0] == "y.yaml" for r in ran):
+            assert (kept / "x_seed0" / "s2.json").exists()  # x was kept before y started
+        ran.append((argv[argv.index("--chain") + 1], run_root.name))
+        for stage in stages:
+            (run_root / stage).mkdir(parents=True, exist_ok=True)
+            (run_root / stage / "submission.json").write_text(f"{run_root.name} {stage}\n")
+        return 0
+
+    monkeypatch.setattr(tables.subprocess, "call", chain)
+    rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
+            tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
+    runs.mkdir()
+    assert tables.run_chains(rows, [0], runs, tmp_path, "py", kept=kept) == [0]
+    assert ran == [("x.yaml", "x_seed0"), ("y.yaml", "y_seed0")]
+    assert (kept / "x_seed0/s1.json").read_bytes() == (runs / "x_seed0/s1/submission.json").read_bytes()
+    # a fresh checkout: no run folders, the kept submissions committed; only the chain with a row not kept runs
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (kept / "x_seed0/s2.json").unlink()
+    ran.clear()
+    assert tables.run_chains(rows, [0], fresh, tmp_path, "py", kept=kept) == [0]
+    assert ran == [("x.yaml", "x_seed0")] and (kept / "x_seed0/s2.json").read_text() == "x_seed0 s2\n"
 
 
 def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
@@ -254,7 +282,8 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
     assert tables.run_table_main(doc="d", tool="tool", groups={"one": rows}, titles={"one": "One"}, default_group="one",
                                  benches={"b": bench}, tables_file="t.md", space="cvpr21_resnet20", num_classes=10,
                                  repo=tmp_path, reference="base", anchor=anchor) == 0
-    assert ran == [(["base"], [0, 1], ("optimizer.lr_scale=0.5",))] and made == [True]
+    assert ran == [(["base"], [0, 1], ("optimizer.lr_scale=0.5",))]
+    assert made == [False]  # the anchor is already scored in the run root: not scored again
     assert not (bench / "t.md").exists()  # no table written; the two runs' submissions kept, as the tables keep them
     assert sorted(p.relative_to(bench / "tables").as_posix() for p in (bench / "tables").rglob("*.json")) == [
         "anchor.json", "base_seed0/b.json", "base_seed1/b.json"]
@@ -266,6 +295,29 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
     out = capsys.readouterr().out
     assert "with `optimizer.lr_scale=0.5`" in out
     assert f"| base | {expected[0]:.3f}, {expected[1]:.3f} |" in out
+
+
+def test_the_anchor_is_scored_only_when_neither_its_run_nor_its_kept_copy_has_it(tmp_path):
+    from paddle_supernet.tables import TableBench, anchor_kept_path, kept_anchor
+
+    made, runs, kept = [], tmp_path / "runs", tmp_path / "kept"
+
+    def anchor(table_bench, run_root, make):
+        made.append(make)
+        return "start", str(run_root / "anchor" / "submission.json")
+
+    bench = TableBench(tmp_path, "runs", "# h")
+    assert kept_anchor(anchor, bench, runs, kept, False) == ("start", str(runs / "anchor/submission.json"))
+    assert made == [False]  # --tables-only: never scored
+    made.clear()
+    kept_anchor(anchor, bench, runs, kept, True)
+    assert made == [False, True]  # neither copy: scored
+    made.clear()
+    assert anchor_kept_path(kept, str(runs / "anchor/submission.json")) == kept / "anchor.json"
+    kept.mkdir()
+    (kept / "anchor.json").write_text("{}")
+    kept_anchor(anchor, bench, runs, kept, True)
+    assert made == [False]  # a fresh checkout with the kept copy: not scored again
 
 
 def test_the_pretrained_network_is_scored_with_the_twin_rules_eval_values_only(tmp_path):

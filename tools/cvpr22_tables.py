@@ -9,7 +9,9 @@ samplers) and ``winner_released``; the official baseline is a row of every group
 Each row is the mean +- spread over the seeds, next to the proxies and the
 seed-to-seed ceiling. One single-threaded process per seed runs the group's chains,
 resuming and skipping finished stages (chains of a group share stages; the pretrained
-full network is the shared first stage of every chain, made once).
+full network is the shared first stage of every chain, made once). Each chain's rows are kept in
+benchmarks/<bench>/tables/ as soon as it finishes, and a chain whose rows are all kept there is not
+run again, so a fresh checkout with those files committed resumes; the tables are written from them.
 
 Benchmarks: every folder of benchmarks/ with a ``tables.yaml`` (``--bench``, default fmnist-r48);
 that file names the runs' folder, the network the sizes are counted on, the ``--set`` values

@@ -6,8 +6,9 @@ images in all) for 3 seeds in two single-threaded niced workers, resuming and sk
 finished; copies every submission to benchmarks/fmnist-r20/leaderboard/<row>_seed<S>.json and
 writes benchmarks/fmnist-r20/leaderboard.md: each row's seed mean against the 3-seed ground truth,
 its training time, and its difference from Algorithm 1 with a 95% paired bootstrap interval over
-the archs (pooled over seeds). Kill it and run it again to resume; --table-only rewrites the
-table from the submissions committed so far.
+the archs (pooled over seeds). Each job's submission is kept as soon as it finishes, and a kept job is
+not run again, so a fresh checkout with them committed resumes too. Kill it and run it again to
+resume; --table-only rewrites the table from the submissions committed so far.
 
     python tools/leaderboard.py [--seeds 0 1 2] [--workers 2] [--rows spos alg1 ...] [--table-only]
 """
@@ -18,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from paddle_supernet.errors import InputError  # noqa: E402
-from paddle_supernet.io.atomic import atomic_write_text, copy_if_changed  # noqa: E402
-from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows, train_seconds  # noqa: E402
+from paddle_supernet.io.atomic import atomic_write_text  # noqa: E402
+from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "fmnist-r20"
 C = "configs/fmnist_r20"
@@ -55,22 +56,13 @@ def main() -> int:
     root, kept = (REPO / args.run_root).resolve(), BENCH / "leaderboard"
     try:
         if not args.table_only:
-            failed = [job for job in run_rows(rows, args.seeds, root, REPO, args.workers) if job[2]]
+            failed = [job for job in run_rows(rows, args.seeds, root, REPO, args.workers, kept=kept) if job[2]]
             if failed:
                 print(f"leaderboard: error: {len(failed)} job(s) failed ({failed}); see {root}/<row>_seed<S>.log",
                       file=sys.stderr)
-            kept.mkdir(parents=True, exist_ok=True)
-            for row in rows:
-                for seed in args.seeds:
-                    sub = row.submission(root, seed, REPO)
-                    if sub.exists():
-                        copy_if_changed(sub, kept / f"{row.name}_seed{seed}.json")
-                        seconds = train_seconds(row, root, seed, REPO)
-                        if seconds is not None:
-                            atomic_write_text(kept / f"{row.name}_seed{seed}.seconds", f"{seconds:.1f}\n")
         table_rows, seconds, notes, pending = {}, {}, {}, []
         for row in ROWS:
-            paths = [kept / f"{row.name}_seed{s}.json" for s in args.seeds]
+            paths = [row.kept(kept, s) for s in args.seeds]
             done = [str(p) for p in paths if p.exists()]
             if len(done) < len(paths):
                 pending.append(f"{row.label} ({len(done)}/{len(paths)} seeds)")
