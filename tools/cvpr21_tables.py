@@ -16,6 +16,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
+
+quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.tables import TableBench, TableRow, run_table_main, section_mark  # noqa: E402
 
 CHAINS = {

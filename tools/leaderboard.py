@@ -18,6 +18,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
+
+quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.errors import InputError  # noqa: E402
 from paddle_supernet.io.atomic import atomic_write_text  # noqa: E402
 from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows  # noqa: E402

@@ -21,6 +21,9 @@ from scipy import stats
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
+
+quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.bootstrap import metric_interval  # noqa: E402
 from paddle_supernet.engine.config import load_config  # noqa: E402
 from paddle_supernet.io.result_log import ResultLog  # noqa: E402

@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
+
+quiet_paddle_import()  # before anything below imports Paddle
 
 #: configs that run alone (not a stage of any shipped chain), with the stage they start from
 #: (chain file, stage name) or None; tests/test_rehearsal.py checks that every shipped config is covered

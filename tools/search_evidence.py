@@ -29,6 +29,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
+
+quiet_paddle_import()  # before anything below imports Paddle
 PERCENTILES = (25, 50, 75)
 PICKS = ("evolution", "random", "largest")
 SEEDS = (0, 1, 2)  # of each pick's stand-alone training
