@@ -108,8 +108,8 @@ def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> padd
         return _build(build_contrastive, seed)
     if not cfg["model"].get("few_shot"):
         return _build(builder, seed, cfg["model"], num_classes)
-    from .engine.config import copy_routing
     from .nn.few_shot import FewShotSupernet
+    from .spaces.routing import copy_routing
 
     route = copy_routing(cfg)
     return _build(lambda: FewShotSupernet([builder(cfg["model"], num_classes) for _ in range(route.copies)], route), seed)

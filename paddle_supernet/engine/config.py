@@ -253,7 +253,9 @@ def validate_config(cfg: dict, file: str) -> None:
     """Check values that keys alone cannot (strategy keys, choices, positivity)."""
     from ..catalog import sampler_defaults, strategy_defaults
     from ..plugins import import_modules
+    from ..samplers import check_sampler_config
     from ..spaces import list_spaces
+    from ..spaces.cvpr21_resnet20 import check_width_map
 
     check_values({"custom_imports": cfg.get("custom_imports", [])}, file)
     import_modules(cfg.get("custom_imports"), file)
@@ -268,10 +270,10 @@ def validate_config(cfg: dict, file: str) -> None:
             _check_like_default(cfg[section][key], defaults[key], file, f"{section}.{key}")
         cfg[section] = {**defaults, **cfg[section]}
     check_values(cfg, file)
-    _check_sampler(cfg, file)
+    check_sampler_config(cfg, file)
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
-    _check_width_map(cfg, file)
+    check_width_map(cfg, file)
     _check_contrastive(cfg, file)
     low, high = cfg["data"]["crop_scale"]
     if low > high:
@@ -295,30 +297,6 @@ def _check_like_default(value, default, file: str, key: str) -> None:
             raise InputError(f"must be an integer, got {value!r}", file=file, key=key)
 
 
-def _check_sampler(cfg: dict, file: str) -> None:
-    """Build the sampler once (pure Python, arch lists not read) so a bad phase list or range is
-    reported with the config file before anything runs."""
-    from ..samplers import build_sampler
-    from ..spaces import get_space
-
-    try:
-        build_sampler(cfg["sampler"], get_space(cfg["space"]), cfg["seed"], cfg["model"].get("distribution"),
-                      total_epochs=cfg["schedule"]["epochs"], route=copy_routing(cfg), read_lists=False)
-    except InputError as err:
-        raise err.located(file) from None
-
-
-def copy_routing(cfg: dict):
-    """The few-shot model's arch-to-copy routing of ``cfg`` (None without ``model.few_shot``)."""
-    few_shot = cfg["model"].get("few_shot")
-    if not few_shot:
-        return None
-    from ..spaces import get_space
-    from ..spaces.routing import CopyRouting
-
-    return CopyRouting.from_config(get_space(cfg["space"]), few_shot, cfg["model"].get("distribution"))
-
-
 def _check_contrastive(cfg: dict, file: str) -> None:
     """``model.contrastive``: {dim, queue} positive integers (and optionally sync_neck: true / false);
     needs a strategy that trains it (moco)."""
@@ -336,29 +314,6 @@ def _check_contrastive(cfg: dict, file: str) -> None:
     if cfg["model"].get("few_shot"):  # a space's supernet without features(x): refused when built
         raise InputError("contrastive pretraining needs a plain supernet with features(x), not few-shot copies",
                          file=file, key="model.contrastive")
-
-
-def _check_width_map(cfg: dict, file: str) -> None:
-    """``model.width_map`` maps options of the space to built widths (positive integers)."""
-    width_map = cfg["model"].get("width_map")
-    if width_map is None:
-        return
-    if cfg["space"] != "cvpr21_resnet20":
-        raise InputError(f"options enhancement is a cvpr21_resnet20 option, not of {cfg['space']}", file=file,
-                         key="model.width_map")
-    from ..spaces.cvpr21_resnet20 import FIELD_CHOICES
-
-    options = sorted({o for choices in FIELD_CHOICES for o in choices})
-    if not isinstance(width_map, dict):
-        raise InputError(f"must be a mapping option: width, e.g. {{4: 5, 8: 9}}, got {width_map!r}", file=file,
-                         key="model.width_map")
-    for option, width in width_map.items():
-        if option not in options:
-            raise InputError(f"key {option!r} is not a channel option of the space ({options[0]}, {options[1]}, ..., "
-                             f"{options[-1]})", file=file, key="model.width_map")
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise InputError(f"width for option {option} must be a positive integer, got {width!r}", file=file,
-                             key="model.width_map")
 
 
 def _drop(cfg: dict, dotted: str) -> None:

@@ -24,9 +24,10 @@ from ..models import build_supernet
 from ..proxies import model_variant
 from ..samplers import build_sampler
 from ..spaces import get_space
+from ..spaces.routing import copy_routing
 from ..strategies import build_strategy
 from .checkpoint import check_state_matches, load_checkpoint, restore_model, save_checkpoint
-from .config import copy_routing, dump_config, training_fingerprint
+from .config import dump_config, training_fingerprint
 from .parallel import DataParallelRun
 from .progress import Progress, ScalarLog
 

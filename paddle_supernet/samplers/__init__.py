@@ -76,5 +76,23 @@ def build_sampler(cfg: dict | None, space, seed: int, distribution: str | None =
     return cls(space, seed, distribution, variant, **params)
 
 
+def check_sampler_config(cfg: dict, file: str) -> None:
+    """Build a resolved run config's sampler once (arch lists not read), so that a bad phase list or
+    range is reported with the config ``file`` before anything runs.
+
+    Example:
+        >>> check_sampler_config(load_config("configs/fmnist_r20/phases.yaml"), "phases.yaml")  # doctest: +SKIP
+    """
+    from ..spaces import get_space
+    from ..spaces.routing import copy_routing
+
+    try:
+        build_sampler(cfg["sampler"], get_space(cfg["space"]), cfg["seed"], cfg["model"].get("distribution"),
+                      total_epochs=cfg["schedule"]["epochs"], route=copy_routing(cfg), read_lists=False)
+    except InputError as err:
+        raise err.located(file) from None
+
+
 __all__ = ["SAMPLERS", "CcfsSampler", "FairSampler", "ListSampler", "Phase", "PhasesSampler", "Sampler",
-           "SandwichSampler", "ShrinkingSampler", "ShuffledPasses", "UniformSampler", "build_sampler", "register_sampler"]
+           "SandwichSampler", "ShrinkingSampler", "ShuffledPasses", "UniformSampler", "build_sampler", "check_sampler_config",
+           "register_sampler"]

@@ -76,3 +76,19 @@ class CopyRouting:
         """The copy index of ``code``."""
         values = self.space.choice_values(code, self.distribution)
         return self.table[tuple(values[name] for name in self.by)]
+
+
+def copy_routing(cfg: dict) -> CopyRouting | None:
+    """The few-shot supernet's arch-to-copy routing of a resolved run config (None without
+    ``model.few_shot``).
+
+    Example:
+        >>> copy_routing({"space": "cvpr22_resnet48", "model": {}}) is None
+        True
+    """
+    few_shot = cfg["model"].get("few_shot")
+    if not few_shot:
+        return None
+    from . import get_space
+
+    return CopyRouting.from_config(get_space(cfg["space"]), few_shot, cfg["model"].get("distribution"))
