@@ -23,6 +23,7 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Mapping
 import numpy as np
 
 from .bootstrap import METRICS, paired_difference
+from .engine.progress import Progress
 from .engine.checkpoint import load_checkpoint
 from .errors import InputError
 from .io.challenge_json import read_arch_file
@@ -109,7 +111,10 @@ def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path
             return True
         return kept is not None and row.kept(kept, seed).exists()
 
-    jobs = [(row, seed) for seed, row in itertools.product(seeds, rows) if not finished(row, seed)]
+    every = list(itertools.product(seeds, rows))
+    jobs = [(row, seed) for seed, row in every if not finished(row, seed)]
+    progress, lock, ended = Progress("leaderboard", len(every), start=len(every) - len(jobs), unit="job", per="h"), \
+        threading.Lock(), [len(every) - len(jobs)]
 
     def run(job):
         row, seed = job
@@ -118,7 +123,10 @@ def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path
                                    stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
         if code == 0 and kept is not None:
             keep_row(row, seed, run_root, repo, kept)
-        print(f"[leaderboard] {row.name} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
+        with lock:  # one line per job, then the whole run's rate and ETA
+            ended[0] += 1
+            print(f"[leaderboard] {row.name} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
+            progress.update(ended[0], force=True)
         return row.name, seed, code
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

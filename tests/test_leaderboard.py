@@ -46,7 +46,8 @@ def test_a_killed_row_resumes_without_retraining_and_finished_rows_are_not_resco
         assert row.kept(kept, 0).with_suffix(".seconds").read_text() == f"{train_seconds(row, root, 0, REPO):.1f}\n"
 
 
-def test_each_finished_job_is_kept_at_once_and_a_fresh_checkout_runs_only_jobs_not_kept(tmp_path, monkeypatch):
+def test_each_finished_job_is_kept_at_once_and_a_fresh_checkout_runs_only_jobs_not_kept(tmp_path, monkeypatch,
+                                                                                        capsys):
     import paddle_supernet.leaderboard as leaderboard
 
     rows, root, kept, ran = _tiny_rows(tmp_path), tmp_path / "runs", tmp_path / "kept", []
@@ -64,10 +65,13 @@ def test_each_finished_job_is_kept_at_once_and_a_fresh_checkout_runs_only_jobs_n
     monkeypatch.setattr(leaderboard.subprocess, "call", job)
     assert run_rows(rows, [0], root, REPO, workers=1, kept=kept) == [("spos", 0, 0), ("two", 0, 0)]
     assert [row.kept(kept, 0).read_text() for row in rows] == ["spos\n", "two\n"]
+    out = capsys.readouterr().out  # a line per job, then the whole run's progress with its rate and ETA
+    assert "[leaderboard] spos seed 0: done\n[leaderboard] 1/2 (50.0%)" in out and "[leaderboard] 2/2 (100.0%)" in out
     assert not rows[0].kept(kept, 0).with_suffix(".seconds").exists()
     ran.clear()
     rows[1].kept(kept, 0).unlink()
     assert run_rows(rows, [0], tmp_path / "fresh", REPO, workers=1, kept=kept) == [("two", 0, 0)] and ran == ["two"]
+    assert "[leaderboard] 2/2 (100.0%)" in capsys.readouterr().out  # the kept job counts as done
 
 
 def test_the_table_compares_every_row_with_the_reference(tmp_path):
