@@ -32,8 +32,8 @@ from typing import Mapping
 import numpy as np
 
 from .bootstrap import METRICS, paired_difference
-from .engine.progress import Progress
 from .engine.checkpoint import load_checkpoint
+from .engine.progress import Progress
 from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import ranking_metrics
@@ -113,8 +113,9 @@ def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path
 
     every = list(itertools.product(seeds, rows))
     jobs = [(row, seed) for seed, row in every if not finished(row, seed)]
-    progress, lock, ended = Progress("leaderboard", len(every), start=len(every) - len(jobs), unit="job", per="h"), \
-        threading.Lock(), [len(every) - len(jobs)]
+    ended = [len(every) - len(jobs)]  # jobs done, the kept ones included
+    progress = Progress("leaderboard", len(every), start=ended[0], unit="job", per="h")
+    lock = threading.Lock()
 
     def run(job):
         row, seed = job

@@ -266,9 +266,9 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
                 return 1
         fixed = kept_anchor(anchor, bench, root, kept, not args.tables_only) if anchor else None
         keep_submissions(rows, args.seeds, root, kept, fixed)
+        fixed_kept = (fixed[0], str(anchor_kept_path(kept, fixed[1]))) if fixed else None
         section = group_section(args.group, titles[args.group], rows, args.seeds, kept, bench, tool, space,
-                                num_classes, reference, fixed and (fixed[0], str(anchor_kept_path(kept, fixed[1]))),
-                                resamples)
+                                num_classes, reference, fixed_kept, resamples)
         order = list(groups)
         sections = read_sections(bench.folder / tables_file, order, legacy)
         sections[args.group] = section
