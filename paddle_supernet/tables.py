@@ -164,27 +164,46 @@ def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Pat
     ``shared_root``); returns each seed's exit code. With ``kept``, a chain whose rows are all kept
     there is not started, and each chain's rows are kept as soon as it finishes: run folders are not
     committed, so this is what a fresh checkout resumes from. Logs go to ``run_root/seed<N>.log``."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    from .engine.progress import Progress
 
     sets = [word for pair in overrides for word in ("--set", pair)] + [
         word for pair in every_stage for word in ("--set-all", pair)] + (
         ["--shared-root", shared_root] if shared_root else [])
 
+    def chains_of(seed: int) -> dict[tuple[str, str], list[TableRow]]:
+        """The seed's distinct (chain, run folder) pairs in order, each with its rows."""
+        chains: dict[tuple[str, str], list[TableRow]] = {}
+        for row in rows:
+            chains.setdefault((row.chain, row.run_dir.format(seed=seed)), []).append(row)
+        return chains
+
+    every = {seed: chains_of(seed) for seed in seeds}
+    todo = {seed: {chain: its_rows for chain, its_rows in chains.items()
+                   if kept is None or not all(row.kept(kept, seed).exists() for row in its_rows)}
+            for seed, chains in every.items()}
+    total = sum(len(chains) for chains in every.values())
+    ended = [total - sum(len(chains) for chains in todo.values())]  # chains done, the kept ones included
+    progress = Progress("tables", total, start=ended[0], unit="chain", per="h")
+    lock = threading.Lock()
+
     def run_seed(seed: int) -> int:
-        chains = list(dict.fromkeys((row.chain, row.run_dir.format(seed=seed)) for row in rows))
         with open(run_root / f"seed{seed}.log", "a") as log:
-            for chain, run_dir in chains:
-                chain_rows = [row for row in rows if (row.chain, row.run_dir.format(seed=seed)) == (chain, run_dir)]
-                if kept is not None and all(row.kept(kept, seed).exists() for row in chain_rows):
-                    continue
+            for (chain, run_dir), its_rows in todo[seed].items():
                 code = subprocess.call([python, "-m", "paddle_supernet", "chain", "--chain", chain,
                                         "--set", f"seed={seed}", *sets, "--run-root", str(run_root / run_dir)],
                                        cwd=repo, stdout=log, stderr=subprocess.STDOUT,
                                        env={**os.environ, "OMP_NUM_THREADS": "1"})
+                if code == 0 and kept is not None:
+                    keep_submissions(its_rows, [seed], run_root, kept)
+                with lock:  # one line per chain, then the whole run's rate and ETA
+                    ended[0] += 1
+                    print(f"[tables] {chain} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
+                    progress.update(ended[0], force=True)
                 if code:
                     return code
-                if kept is not None:
-                    keep_submissions(chain_rows, [seed], run_root, kept)
         return 0
 
     with ThreadPoolExecutor(max_workers=max(1, len(seeds))) as pool:

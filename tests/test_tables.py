@@ -177,7 +177,8 @@ def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
     assert tables.run_chains(rows, [0], tmp_path, tmp_path, "py") == [3] and len(commands) == 1
 
 
-def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_kept_chains(tmp_path, monkeypatch):
+def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_kept_chains(tmp_path, monkeypatch,
+                                                                                           capsys):
     import paddle_supernet.tables as tables
 
     runs, kept, ran = tmp_path / "runs", tmp_path / "kept", []
@@ -199,6 +200,8 @@ def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_k
     runs.mkdir()
     assert tables.run_chains(rows, [0], runs, tmp_path, "py", kept=kept) == [0]
     assert ran == [("x.yaml", "x_seed0"), ("y.yaml", "y_seed0")]
+    out = capsys.readouterr().out  # a line per chain, then the whole run's progress with its rate and ETA
+    assert "[tables] x.yaml seed 0: done\n[tables] 1/2 (50.0%)" in out and "[tables] 2/2 (100.0%)" in out
     assert (kept / "x_seed0/s1.json").read_bytes() == (runs / "x_seed0/s1/submission.json").read_bytes()
     # a fresh checkout: no run folders, the kept submissions committed; only the chain with a row not kept runs
     fresh = tmp_path / "fresh"
@@ -207,6 +210,7 @@ def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_k
     ran.clear()
     assert tables.run_chains(rows, [0], fresh, tmp_path, "py", kept=kept) == [0]
     assert ran == [("x.yaml", "x_seed0")] and (kept / "x_seed0/s2.json").read_text() == "x_seed0 s2\n"
+    assert "[tables] 2/2 (100.0%)" in capsys.readouterr().out  # the kept chain counts as done
 
 
 def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
