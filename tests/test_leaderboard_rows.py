@@ -31,6 +31,11 @@ def _stages(row) -> list[tuple[str, dict]]:
     return [(stage["name"], load_config(path.parent / stage["config"])) for stage in chain["stages"]]
 
 
+def test_the_budget_rule_is_half_the_images_at_half_the_batch_with_the_lr_per_image_kept():
+    assert (SCALE["data"]["train_subset"], SCALE["data"]["batch_size"], SCALE["optimizer"]["lr_scale"]) == (5000, 64, 0.5)
+    assert SCALE["eval"]["backend"] == "shared_inference" and SCALE["eval"]["val_subset"] is None  # all 10,000
+
+
 @pytest.mark.parametrize("row", _rows(), ids=lambda row: row.name)
 def test_every_row_sees_the_same_images_for_ten_epochs_in_all_and_is_scored_alike(row):
     stages = _stages(row)
@@ -38,6 +43,7 @@ def test_every_row_sees_the_same_images_for_ten_epochs_in_all_and_is_scored_alik
     for name, cfg in stages:
         assert cfg["space"] == SCALE["space"]
         assert {k: cfg["data"][k] for k in SAME_DATA} == {k: SCALE["data"][k] for k in SAME_DATA}, name
+        assert cfg["optimizer"]["lr_scale"] == SCALE["optimizer"]["lr_scale"], name  # every lr per image kept
         if cfg["strategy"]["name"] != "moco":  # MoCo's own two-view augmentation is its method
             assert cfg["data"]["augment"] == SCALE["data"]["augment"], name
     scored = stages[-1][1]

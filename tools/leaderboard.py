@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Every supernet training method of the project on fmnist-r20, on equal terms, in one command.
 
-Runs each row (a config or chain of configs/fmnist_r20/, 10 epochs of the benchmark's 10,000
-images in all) for 3 seeds in two single-threaded niced workers, resuming and skipping what is
-finished; copies every submission to benchmarks/fmnist-r20/leaderboard/<row>_seed<S>.json and
+Runs each row (a config or chain of configs/fmnist_r20/, 10 epochs in all of the same 5,000 of the
+benchmark's 10,000 images at batch 64: configs/fmnist_r20/budget.yaml) for 3 seeds in two
+single-threaded niced workers, resuming and skipping what is finished; copies every submission to benchmarks/fmnist-r20/leaderboard/<row>_seed<S>.json and
 writes benchmarks/fmnist-r20/leaderboard.md: each row's seed mean against the 3-seed ground truth,
 its training time, and its difference from Algorithm 1 with a 95% paired bootstrap interval over
 the archs (pooled over seeds). Each job's submission is kept as soon as it finishes, and a kept job is
@@ -83,8 +83,8 @@ def main() -> int:
             "(all stages, one thread, two jobs sharing our 2 cores). The last three columns compare with "
             f"{REFERENCE}: the difference of the seed means with a 95% paired bootstrap interval over the 100 archs "
             f"({args.resamples} resamplings, pooled over seeds); 'separated' names the differences whose interval "
-            "excludes 0. Budget: every row sees 10 epochs of the same 10,000 training images in all "
-            "(configs/fmnist_r20/scale.yaml).", "",
+            "excludes 0. Budget: every row sees 10 epochs of the same 5,000 of the benchmark's 10,000 training "
+            "images in all, at batch 64 with every lr per 256 images kept (configs/fmnist_r20/budget.yaml).", "",
             *([f"Not finished yet: {'; '.join(pending)}.", ""] if pending else []),
             table, ""])
         atomic_write_text(BENCH / "leaderboard.md", text)
