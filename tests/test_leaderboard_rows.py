@@ -1,10 +1,10 @@
 """The fmnist-r20 leaderboard's rows compete on equal terms (issue 25): the same images, the same budget of
 10 epochs of them in all, and the same scoring, whatever each row does within it."""
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import load_tool
 
 from paddle_supernet.engine.config import load_config
 
@@ -15,10 +15,7 @@ SAME_EVAL = ("archs", "score", "calib_images", "calib_batch_size", "val_subset",
 
 
 def _rows():
-    spec = importlib.util.spec_from_file_location("leaderboard_tool", REPO / "tools" / "leaderboard.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ROWS
+    return load_tool("leaderboard").ROWS
 
 
 def _stages(row) -> list[tuple[str, dict]]:

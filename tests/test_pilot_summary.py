@@ -1,5 +1,4 @@
 """tools/pilot_summary.py: a recipe's line checked against scipy on a small synthetic log."""
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -7,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from conftest import load_tool
 
 from paddle_supernet.spaces import get_space
 
@@ -14,10 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("pilot_summary", REPO / "tools" / "pilot_summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("pilot_summary")
 
 
 def test_a_recipe_line_matches_an_independent_computation(tmp_path):

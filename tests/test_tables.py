@@ -325,14 +325,11 @@ def test_the_anchor_is_scored_only_when_neither_its_run_nor_its_kept_copy_has_it
 
 
 def test_the_pretrained_network_is_scored_with_the_twin_rules_eval_values_only(tmp_path):
-    import importlib.util
+    from conftest import load_tool
 
     from paddle_supernet.tables import TableBench
 
-    tool = Path(__file__).resolve().parents[1] / "tools" / "cvpr22_tables.py"
-    spec = importlib.util.spec_from_file_location("cvpr22_tables_tool", tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool("cvpr22_tables")
     bench = TableBench(tmp_path / "b", "runs", "# h", None,
                        ("eval.archs=benchmarks/b/archs.json", "data.batch_size=64", "eval.backend=shared_inference"))
     command = module.evaluate_command(bench, "ck.pdparams", tmp_path / "out.json")
