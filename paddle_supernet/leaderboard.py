@@ -23,7 +23,6 @@ import itertools
 import os
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 
 from .bootstrap import METRICS, paired_difference
 from .engine.checkpoint import load_checkpoint
-from .engine.progress import Progress
+from .engine.progress import JobProgress
 from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import ranking_metrics
@@ -113,9 +112,7 @@ def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path
 
     every = list(itertools.product(seeds, rows))
     jobs = [(row, seed) for seed, row in every if not finished(row, seed)]
-    ended = [len(every) - len(jobs)]  # jobs done, the kept ones included
-    progress = Progress("leaderboard", len(every), start=ended[0], unit="job", per="h")
-    lock = threading.Lock()
+    progress = JobProgress("leaderboard", len(every), done=len(every) - len(jobs))  # the kept ones are done
 
     def run(job):
         row, seed = job
@@ -124,10 +121,7 @@ def run_rows(rows: list[LeaderRow], seeds: list[int], run_root: Path, repo: Path
                                    stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
         if code == 0 and kept is not None:
             keep_row(row, seed, run_root, repo, kept)
-        with lock:  # one line per job, then the whole run's rate and ETA
-            ended[0] += 1
-            print(f"[leaderboard] {row.name} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
-            progress.update(ended[0], force=True)
+        progress.ended(f"{row.name} seed {seed}", code)
         return row.name, seed, code
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -164,10 +164,9 @@ def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Pat
     ``shared_root``); returns each seed's exit code. With ``kept``, a chain whose rows are all kept
     there is not started, and each chain's rows are kept as soon as it finishes: run folders are not
     committed, so this is what a fresh checkout resumes from. Logs go to ``run_root/seed<N>.log``."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from .engine.progress import Progress
+    from .engine.progress import JobProgress
 
     sets = [word for pair in overrides for word in ("--set", pair)] + [
         word for pair in every_stage for word in ("--set-all", pair)] + (
@@ -185,9 +184,7 @@ def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Pat
                    if kept is None or not all(row.kept(kept, seed).exists() for row in its_rows)}
             for seed, chains in every.items()}
     total = sum(len(chains) for chains in every.values())
-    ended = [total - sum(len(chains) for chains in todo.values())]  # chains done, the kept ones included
-    progress = Progress("tables", total, start=ended[0], unit="chain", per="h")
-    lock = threading.Lock()
+    progress = JobProgress("tables", total, done=total - sum(len(chains) for chains in todo.values()), unit="chain")
 
     def run_seed(seed: int) -> int:
         with open(run_root / f"seed{seed}.log", "a") as log:
@@ -198,10 +195,7 @@ def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Pat
                                        env={**os.environ, "OMP_NUM_THREADS": "1"})
                 if code == 0 and kept is not None:
                     keep_submissions(its_rows, [seed], run_root, kept)
-                with lock:  # one line per chain, then the whole run's rate and ETA
-                    ended[0] += 1
-                    print(f"[tables] {chain} seed {seed}: {'done' if code == 0 else f'exit {code}'}", flush=True)
-                    progress.update(ended[0], force=True)
+                progress.ended(f"{chain} seed {seed}", code)
                 if code:
                     return code
         return 0

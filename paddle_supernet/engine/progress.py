@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,27 @@ class Progress:
         shown_rate = f"{rate * 3600:.0f} {self.unit}/h" if self.per == "h" else f"{rate:.2f} {self.unit}/s"
         print(f"[{self.name}] {done}/{self.total} ({100.0 * done / max(self.total, 1):.1f}%) "
               f"{shown_rate} ETA {eta_text} {shown}".rstrip(), file=self.stream, flush=True)
+
+
+class JobProgress:
+    """The progress of a batch of jobs that end in several threads: after each, one line naming it and
+    its outcome, then the whole batch's rate and ETA (jobs already done count from the start).
+
+        >>> jobs = JobProgress("leaderboard", total=39, done=2)  # doctest: +SKIP
+        >>> jobs.ended("alg1 seed 0", 0)  # doctest: +SKIP
+        [leaderboard] alg1 seed 0: done
+        [leaderboard] 3/39 (7.7%) 12 job/h ETA 3h00m00s
+    """
+
+    def __init__(self, name: str, total: int, done: int = 0, unit: str = "job"):
+        self.name, self.done, self._lock = name, done, threading.Lock()
+        self._progress = Progress(name, total, start=done, unit=unit, per="h")
+
+    def ended(self, job: str, code: int) -> None:
+        with self._lock:
+            self.done += 1
+            print(f"[{self.name}] {job}: {'done' if code == 0 else f'exit {code}'}", flush=True)
+            self._progress.update(self.done, force=True)
 
 
 class ScalarLog:
