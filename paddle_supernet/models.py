@@ -24,7 +24,6 @@ STANDALONE = Registry("stand-alone network for search space")
 def _resnet20(model_cfg: dict, num_classes: int):
     from .nn.resnet20 import ResNet20Supernet
 
-    _refuse_foreign(model_cfg, _R48_ONLY, "cvpr21_resnet20")
     return ResNet20Supernet(num_classes=num_classes, shortcut=model_cfg["shortcut"],
                             width_map=model_cfg.get("width_map"), activation=model_cfg["activation"],
                             branches=model_cfg.get("branches", "none"), prelu_init=model_cfg.get("prelu_init", 0.25),
@@ -45,18 +44,6 @@ def _resnet20_standalone(code: str, model_cfg: dict, num_classes: int):
     return StandaloneResNet20(code, num_classes=num_classes, shortcut="official")
 
 
-_R48_ONLY = {"small_input": False, "width_scale": 1.0, "distribution": None, "bn_stats": "batch", "pretrained": None,
-             "reorder": False}
-_R20_ONLY = {"width_map": None, "activation": "relu", "branches": "none", "prelu_init": 0.25,
-             "teacher_weights": "shared", "freeze_teacher": False}
-
-
-def _refuse_foreign(model_cfg: dict, foreign: dict, space: str) -> None:
-    for key, default in foreign.items():
-        if model_cfg.get(key, default) != default:
-            raise InputError(f"is not an option of {space} (got {model_cfg[key]!r})", key=f"model.{key}")
-
-
 def resnet48_options(model_cfg: dict) -> dict:
     """Keyword arguments of the 2022 networks from a ``model`` config section."""
     return {"small_input": bool(model_cfg.get("small_input", False)),
@@ -67,7 +54,6 @@ def resnet48_options(model_cfg: dict) -> dict:
 def _resnet48(model_cfg: dict, num_classes: int):
     from .nn.resnet48 import ResNet48Supernet
 
-    _refuse_foreign(model_cfg, _R20_ONLY, "cvpr22_resnet48")
     return ResNet48Supernet(num_classes=num_classes, distribution=model_cfg.get("distribution") or "test",
                             bn_stats=model_cfg.get("bn_stats", "batch"), **resnet48_options(model_cfg))
 
@@ -91,7 +77,10 @@ def _build(builder, seed: int, *args) -> paddle.nn.Layer:
 
 def build_supernet(cfg: dict, num_classes: int, seed: int | None = None) -> paddle.nn.Layer:
     """The supernet for ``cfg['space']``; weights initialised from ``seed`` (default ``cfg['seed']``)."""
+    from .spaces.registry import check_space_options
+
     builder = SUPERNETS.get(cfg["space"], key="space")
+    check_space_options(cfg)
     seed = cfg["seed"] if seed is None else seed
     contrastive = cfg["model"].get("contrastive")
     if contrastive:

@@ -36,13 +36,14 @@ DEFAULTS: dict = {
         "branches": "none",          # progressive splitting: none, halves, chunks:N, per_option, released, or per field
         "teacher_weights": "shared",  # shared (teacher = the top group's branch) or separate (its own main weights)
         "freeze_teacher": False,     # separate teacher weights get no gradient, momentum or decay
-        # 2022 (cvpr22_resnet48) only:
+        # 2022 (cvpr22_resnet48) only (each space's model_options says which keys are its own):
         "small_input": False,        # 3x3 stride-1 stem without max-pool (small images)
         "width_scale": 1.0,          # every width x this, make_divisible divisor 8 x this (must be whole)
         "distribution": None,        # test (tied stage outputs) or free; null: the space's default (test)
         "bn_stats": "batch",         # batch (correct) or frozen (pretrained statistics, as released)
         "pretrained": None,          # full-net state dict in the official layout (resnet48.pdparams) to start from
         "reorder": False,            # the baseline's L1 channel reordering of the pretrained weights
+        # any space:
         "few_shot": None,            # SSE: {by: [d3, d4], groups: [per copy: value lists, or "rest"]}
         "contrastive": None,         # MoCo stage: {dim: 128, queue: 40960} (neck output size, queue length)
     },
@@ -255,7 +256,7 @@ def validate_config(cfg: dict, file: str) -> None:
     from ..plugins import import_modules
     from ..samplers import check_sampler_config
     from ..spaces import list_spaces
-    from ..spaces.cvpr21_resnet20 import check_width_map
+    from ..spaces.registry import check_space_options
 
     check_values({"custom_imports": cfg.get("custom_imports", [])}, file)
     import_modules(cfg.get("custom_imports"), file)
@@ -273,7 +274,7 @@ def validate_config(cfg: dict, file: str) -> None:
     check_sampler_config(cfg, file)
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
-    check_width_map(cfg, file)
+    check_space_options(cfg, file)
     _check_contrastive(cfg, file)
     low, high = cfg["data"]["crop_scale"]
     if low > high:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -90,6 +90,14 @@ class SearchSpace(abc.ABC):
     placeholder_acc: float | int = 0
     #: sampling distributions this space offers; the first is the default
     distributions: Sequence[str] = ("uniform",)
+    #: ``model.*`` config keys that only this space's networks understand, each with the value that
+    #: leaves it off; a run config of another space that sets one is refused (:func:`check_space_options`)
+    model_options: Mapping[str, object] = {}
+
+    @classmethod
+    def check_config(cls, cfg: dict, file: str) -> None:
+        """Check the values of this space's own ``model_options`` in a resolved run config; one
+        :class:`InputError` naming ``file`` and the key otherwise. The base has none to check."""
 
     @abc.abstractmethod
     def decode(self, code: str):

@@ -91,6 +91,31 @@ class Cvpr21ResNet20(SearchSpace):
     placeholder_acc = 0
     distributions = ("uniform",)
     field_choices = FIELD_CHOICES
+    model_options = {"width_map": None, "activation": "relu", "branches": "none", "prelu_init": 0.25,
+                     "teacher_weights": "shared", "freeze_teacher": False}
+
+    @classmethod
+    def check_config(cls, cfg: dict, file: str) -> None:
+        """``model.width_map`` (options enhancement) maps channel options of the space to the widths
+        built (positive integers); one error naming ``file`` otherwise.
+
+        Example:
+            >>> Cvpr21ResNet20.check_config({"space": "cvpr21_resnet20", "model": {"width_map": {4: 5, 8: 9}}}, "c.yaml")
+        """
+        width_map = cfg["model"].get("width_map")
+        if width_map is None:
+            return
+        options = sorted({o for choices in FIELD_CHOICES for o in choices})
+        if not isinstance(width_map, dict):
+            raise InputError(f"must be a mapping option: width, e.g. {{4: 5, 8: 9}}, got {width_map!r}", file=file,
+                             key="model.width_map")
+        for option, width in width_map.items():
+            if option not in options:
+                raise InputError(f"key {option!r} is not a channel option of the space ({options[0]}, {options[1]}, "
+                                 f"..., {options[-1]})", file=file, key="model.width_map")
+            if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+                raise InputError(f"width for option {option} must be a positive integer, got {width!r}", file=file,
+                                 key="model.width_map")
 
     def __init__(self, num_classes: int = 100, image_size: int = 32, in_channels: int = 3):
         self.num_classes = num_classes
@@ -231,29 +256,3 @@ class Cvpr21ResNet20(SearchSpace):
 def _conv_out(hw: int, kernel: int, stride: int) -> int:
     """Output side of a conv with padding kernel//2."""
     return (hw + 2 * (kernel // 2) - kernel) // stride + 1
-
-
-def check_width_map(cfg: dict, file: str) -> None:
-    """A resolved run config's ``model.width_map`` (options enhancement, this space only) maps channel
-    options of the space to the widths built (positive integers); one error naming ``file`` otherwise.
-
-    Example:
-        >>> check_width_map({"space": "cvpr21_resnet20", "model": {"width_map": {4: 5, 8: 9}}}, "c.yaml")
-    """
-    width_map = cfg["model"].get("width_map")
-    if width_map is None:
-        return
-    if cfg["space"] != "cvpr21_resnet20":
-        raise InputError(f"options enhancement is a cvpr21_resnet20 option, not of {cfg['space']}", file=file,
-                         key="model.width_map")
-    options = sorted({o for choices in FIELD_CHOICES for o in choices})
-    if not isinstance(width_map, dict):
-        raise InputError(f"must be a mapping option: width, e.g. {{4: 5, 8: 9}}, got {width_map!r}", file=file,
-                         key="model.width_map")
-    for option, width in width_map.items():
-        if option not in options:
-            raise InputError(f"key {option!r} is not a channel option of the space ({options[0]}, {options[1]}, ..., "
-                             f"{options[-1]})", file=file, key="model.width_map")
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise InputError(f"width for option {option} must be a positive integer, got {width!r}", file=file,
-                             key="model.width_map")

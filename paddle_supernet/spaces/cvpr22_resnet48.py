@@ -150,6 +150,8 @@ class Cvpr22ResNet48(SearchSpace):
 
     placeholder_acc = 0.0
     distributions = ("test", "tied", "free")
+    model_options = {"small_input": False, "width_scale": 1.0, "distribution": None, "bn_stats": "batch",
+                     "pretrained": None, "reorder": False}
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, image_size: int | None = None):
         self.num_classes = num_classes
