@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import paddle
@@ -19,7 +20,9 @@ from PIL import Image, ImageEnhance
 
 from ..errors import InputError
 from ..rng import local_rng
-from .arrays import ImageArrays
+
+if TYPE_CHECKING:  # annotations only: arrays builds batches, so importing it here would be a circle
+    from .arrays import ImageArrays
 
 AUGMENT_STREAM, SHUFFLE_STREAM = 1, 2
 ORDERS = ("shuffled", "class_sorted")
