@@ -97,7 +97,9 @@ class TableBench:
     network the sizes are counted on; ``overrides`` are ``--set`` values for every non-shared
     stage of every chain (a twin rule such as ``optimizer.lr_scale=4``); ``every_stage`` are
     ``--set-all`` values for every stage, the shared ones too (another input, e.g.
-    ``data.image_size=32``), whose shared stages then run under ``shared_root``."""
+    ``data.image_size=32``), whose shared stages then run under ``shared_root``. ``second_truth``
+    (``label``, ``path`` relative to ``folder``, optional ``variant``) is a second ground truth of some
+    of the benchmark's archs, e.g. their ImageNet accuracies: each group's rows are also compared on it."""
 
     folder: Path
     run_root: str
@@ -106,18 +108,20 @@ class TableBench:
     overrides: tuple[str, ...] = ()
     every_stage: tuple[str, ...] = ()
     shared_root: str | None = None
+    second_truth: Mapping | None = None
 
 
 #: the file in a benchmark folder that says how the paper-table tools run on it
 TABLE_BENCH_FILE = "tables.yaml"
 _TABLE_BENCH_KEYS = {"heading": str, "run_root": str, "variant": dict, "set": list, "set_all": list,
-                     "shared_root": str}
+                     "shared_root": str, "second_truth": dict}
+_SECOND_TRUTH_KEYS = {"label": str, "path": str, "variant": dict}
 
 
 def read_table_bench(folder: str | Path) -> TableBench:
     """The :class:`TableBench` of ``folder/tables.yaml`` (keys ``heading`` and ``run_root``, required;
-    ``variant``, ``set``, ``set_all`` and ``shared_root``, optional; ``set_all`` needs ``shared_root``);
-    one clear error naming the file and key otherwise.
+    ``variant``, ``set``, ``set_all``, ``shared_root`` and ``second_truth``, optional; ``set_all`` needs
+    ``shared_root``); one clear error naming the file and key otherwise.
 
     Example:
         >>> bench = read_table_bench("benchmarks/fmnist-r48")                      # doctest: +SKIP
@@ -140,6 +144,16 @@ def read_table_bench(folder: str | Path) -> TableBench:
     for key in ("run_root", "shared_root"):
         if key in data and Path(data[key]).is_absolute():
             raise InputError(f"must be relative to the repository, got {data[key]!r}", file=str(path), key=key)
+    second = data.get("second_truth")
+    for key, value in (second or {}).items():
+        if key not in _SECOND_TRUTH_KEYS or not isinstance(value, _SECOND_TRUTH_KEYS[key]):
+            raise InputError(f"must be a mapping of label (text), path (a file relative to this folder) and "
+                             f"optionally variant (a mapping), got {key}: {value!r}", file=str(path), key="second_truth")
+    if second is not None and not (second.get("label") and second.get("path")):
+        raise InputError("needs a label and a path", file=str(path), key="second_truth")
+    if second is not None and Path(second["path"]).is_absolute():
+        raise InputError(f"path must be relative to {folder}, got {second['path']!r}", file=str(path),
+                         key="second_truth.path")
     if data.get("set_all") and not data.get("shared_root"):
         raise InputError("set_all changes the shared stages too; give shared_root, the folder they run in",
                          file=str(path), key="shared_root")
@@ -152,7 +166,8 @@ def read_table_bench(folder: str | Path) -> TableBench:
             except InputError as error:
                 raise InputError(error.problem, file=str(path), key=f"{key}[{i}]") from None
     return TableBench(folder, data["run_root"], data["heading"].rstrip("\n"), data.get("variant"),
-                      tuple(data.get("set") or []), tuple(data.get("set_all") or []), data.get("shared_root"))
+                      tuple(data.get("set") or []), tuple(data.get("set_all") or []), data.get("shared_root"),
+                      second)
 
 
 def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str,
@@ -383,6 +398,8 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
                   f"Differences from the {reference} row: 95% paired bootstrap over archs, pooled over seeds.", "",
                   leaderboard_markdown(table_rows, gt_path, seed_paths, space, num_classes, reference,
                                        resamples=resamples, variant=variant), ""]
+        if bench.second_truth:
+            lines += second_truth_lines(bench, gt, table_rows, space, num_classes, reference, resamples)
         if scored_anchor:
             lines += [f"How far each row moved from the {scored_anchor[0]} (Kendall of its scores with that row's, "
                       "per seed):", "", anchor_agreement(submissions, scored_anchor[1]), ""]
@@ -393,6 +410,33 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
         f"All {len(gt)} archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
         f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
         seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""])
+
+
+def second_truth_lines(bench: TableBench, gt: Mapping, rows: Mapping[str, list[str]], space: str, num_classes: int,
+                       reference: str, resamples: int = 2000) -> list[str]:
+    """Markdown lines comparing ``rows`` (label -> submissions) on the benchmark's ``second_truth``, the
+    table of :func:`~paddle_supernet.leaderboard.leaderboard_markdown` over the archs that truth holds
+    (all of them must be archs of the benchmark's ground truth ``gt``); a line saying so when its file
+    is absent."""
+    from .leaderboard import leaderboard_markdown
+
+    second = bench.second_truth
+    path = bench.folder / second["path"]
+    if not path.exists():
+        return [f"(The comparison with {second['label']} is left out: `{second['path']}` is not here.)", ""]
+    truth = read_arch_file(str(path))
+    foreign = sorted(key for key, entry in truth.items() if key not in gt or gt[key].arch != entry.arch)
+    if foreign:
+        raise InputError(f"holds {len(foreign)} archs the benchmark does not (e.g. {foreign[0]}: a key it lacks, "
+                         "or another arch under that key)",
+                         file=str(bench.folder / TABLE_BENCH_FILE), key="second_truth.path")
+    return [f"### Against {second['label']}", "",
+            f"The same submissions over the {len(truth)} archs that `{Path(second['path']).name}` holds; "
+            + ("sizes (the proxies, 'beyond size') are counted on the space's own network, the one that truth "
+               "trained" if not second.get("variant") else f"sizes are counted with {second['variant']}")
+            + f". Differences from the {reference} row: 95% paired bootstrap over these archs, pooled over seeds.",
+            "", leaderboard_markdown(rows, str(path), [], space, num_classes, reference, resamples=resamples,
+                                     variant=second.get("variant")), ""]
 
 
 def anchor_agreement(rows: Mapping[str, list[str]], anchor_path: str) -> str:

@@ -48,6 +48,12 @@ def test_table_settings_read_and_score_their_own_archs(folder):
     # the chains score the benchmark's own arch list: the twins' default, or the folder's override
     archs = load_config(BENCH.parents[1] / "configs/cvpr22/fmnist/scale.yaml", list(bench.overrides))["eval"]["archs"]
     assert Path(archs) == Path("benchmarks") / folder.name / "archs.json"
+    second = bench.second_truth and folder / bench.second_truth["path"]
+    if second and second.exists():  # its archs are the benchmark's own, under the same keys
+        from paddle_supernet.io.challenge_json import read_arch_file
+
+        own = read_arch_file(folder / "archs.json")
+        assert {k: e.arch for k, e in read_arch_file(second).items()}.items() <= {k: e.arch for k, e in own.items()}.items()
 
 
 def _sample_command(script: Path) -> list[str]:

@@ -141,6 +141,8 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
     path.write_text("heading: h\nrun_root: r\nset_all: [data.image_size=32]\nshared_root: runs/at32\n")
     assert (read_table_bench(folder).every_stage, read_table_bench(folder).shared_root) == \
         (("data.image_size=32",), "runs/at32")
+    path.write_text("heading: h\nrun_root: r\nsecond_truth: {label: ImageNet, path: ../in.json}\n")
+    assert read_table_bench(folder).second_truth == {"label": "ImageNet", "path": "../in.json"}
     for text, key, problem in [
             ("heading: h\nrun_root: r\nsets: []\n", "sets", "unknown key"),
             ("heading: h\n", "run_root", "missing"),
@@ -149,7 +151,12 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
             ("heading: h\nrun_root: r\nset: [optimizer.lr_scale=-1]\n", "set[0]", ""),
             ("heading: h\nrun_root: r\nset: [optimiser.lr=1]\n", "set[0]", ""),
             ("heading: h\nrun_root: r\nset_all: [data.image_size=32]\n", "shared_root", "give shared_root"),
-            ("heading: h\nrun_root: r\nshared_root: runs/a\nset_all: [data.imagesize=32]\n", "set_all[0]", "")]:
+            ("heading: h\nrun_root: r\nshared_root: runs/a\nset_all: [data.imagesize=32]\n", "set_all[0]", ""),
+            ("heading: h\nrun_root: r\nsecond_truth: {label: L}\n", "second_truth", "needs a label and a path"),
+            ("heading: h\nrun_root: r\nsecond_truth: {label: L, path: x.json, seeds: 2}\n", "second_truth",
+             "got seeds: 2"),
+            ("heading: h\nrun_root: r\nsecond_truth: {label: L, path: /x.json}\n", "second_truth.path",
+             "relative")]:
         path.write_text(text)
         with pytest.raises(InputError) as info:
             read_table_bench(folder)
@@ -336,3 +343,41 @@ def test_the_pretrained_network_is_scored_with_the_twin_rules_eval_values_only(t
     assert command[1:] == ["-m", "paddle_supernet", "evaluate", "--checkpoint", "ck.pdparams", "--archs",
                            str(tmp_path / "b" / "archs.json"), "--out", str(tmp_path / "out.json"),
                            "--set", "eval.backend=shared_inference"]
+
+
+def test_group_section_also_compares_the_rows_on_a_second_truth(tmp_path):
+    from scipy import stats
+
+    from paddle_supernet.errors import InputError
+    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    kept = bench / "tables"
+    keep_submissions(rows, [0, 1], runs, kept)
+    other = np.random.default_rng(9).normal(size=10)  # a truth of its own over the first 10 archs
+    _write_scores(tmp_path / "shared" / "other.json", codes[:10], other)
+    second = {"label": "the other truth", "path": "../shared/other.json"}
+    section = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h", second_truth=second),
+                            "tool", "cvpr21_resnet20", 10, reference="base", resamples=200)
+    tail = section.split("### Against the other truth")[1]
+    assert "over the 10 archs that `other.json` holds" in tail
+
+    def first10(path):
+        sub = read_arch_file(path)
+        return [sub[f"arch{i + 1}"].acc for i in range(10)]
+
+    good = [stats.kendalltau(first10(runs / f"good_seed{s}/g/submission.json"), other)[0] for s in (0, 1)]
+    line = next(line for line in tail.splitlines() if line.startswith("| good | 2 |"))
+    assert line.split(" | ")[2] == f"{np.mean(good):.3f} ± {abs(good[0] - good[1]) / 2:.3f}"
+    assert "seed-to-seed" not in tail  # one truth, no seeds: no ceiling line
+    # an absent file is said, not an error; a truth of archs the benchmark lacks is one clear error
+    absent = group_section("g", "title", rows, [0, 1], kept,
+                           TableBench(bench, "runs", "# h", second_truth={**second, "path": "nope.json"}),
+                           "tool", "cvpr21_resnet20", 10, reference="base", resamples=100)
+    assert "The comparison with the other truth is left out: `nope.json` is not here." in absent
+    _write_scores(tmp_path / "shared" / "other.json", get_space("cvpr21_resnet20").sample_unique(40, seed=8)[-5:],
+                  other[:5])
+    with pytest.raises(InputError, match="second_truth.path: holds 5 archs the benchmark does not"):
+        group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h", second_truth=second),
+                      "tool", "cvpr21_resnet20", 10, reference="base", resamples=100)
