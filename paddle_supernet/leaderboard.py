@@ -30,7 +30,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .bootstrap import METRICS, paired_difference
+from .bootstrap import METRICS, metric_interval, paired_difference
 from .engine.checkpoint import load_checkpoint
 from .engine.progress import JobProgress
 from .errors import InputError
@@ -159,22 +159,33 @@ def _scores(submission: Mapping, keys: list[str]) -> np.ndarray:
     return np.array([float(submission[key].acc) for key in keys])
 
 
+#: the size proxies' rows, by proxy name
+PROXY_LABELS = {"params": "params proxy", "macs": "MACs proxy"}
+
+
+def _rankers(rows: Mapping[str, list[str]], gt_path: str, space_name: str, num_classes: int,
+             variant: Mapping | None) -> tuple:
+    """(space, gt, keys, truth, log-size covariates, {label: (seeds, archs) scores}), the size proxies among them."""
+    variant = dict(variant or {})
+    space = space_for(space_name, num_classes)
+    gt = read_arch_file(gt_path, space)
+    keys = list(gt)
+    covariates = np.log([[space.params(gt[k].arch, **variant), space.macs(gt[k].arch, **variant)] for k in keys])
+    runs = {label: np.stack([_scores(read_arch_file(p, space), keys) for p in paths]) for label, paths in rows.items()}
+    for proxy, label in PROXY_LABELS.items():
+        runs[label] = _scores(proxy_submission(space, gt, proxy, **variant), keys)[None]
+    return space, gt, keys, _scores(gt, keys), covariates, runs
+
+
 def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths: list[str], space_name: str,
                          num_classes: int, reference: str, seconds: Mapping[str, list[float]] | None = None,
                          notes: Mapping[str, str] | None = None, resamples: int = 2000,
                          variant: Mapping | None = None) -> str:
     """The table: ``rows`` maps a label to its seeds' submission files; ``reference`` is the label every
     row is compared with (its differences' 95% paired bootstrap intervals over archs)."""
+    space, gt, keys, truth, covariates, runs = _rankers(rows, gt_path, space_name, num_classes, variant)
     variant = dict(variant or {})
-    space = space_for(space_name, num_classes)
-    gt = read_arch_file(gt_path, space)
-    keys = list(gt)
-    truth = _scores(gt, keys)
-    covariates = np.log([[space.params(gt[k].arch, **variant), space.macs(gt[k].arch, **variant)] for k in keys])
     middle = set(band_keys(gt, space, 0.25, 0.75, variant=variant))
-    runs = {label: np.stack([_scores(read_arch_file(p, space), keys) for p in paths]) for label, paths in rows.items()}
-    for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
-        runs[label] = _scores(proxy_submission(space, gt, proxy, **variant), keys)[None]
     if reference not in runs:
         raise InputError(f"the reference row {reference!r} has no finished submission yet")
     seeds = [_scores(read_arch_file(p, space), keys) for p in seed_paths]
@@ -212,4 +223,31 @@ def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths
     if noise is not None:
         lines.append(f"| seed-to-seed ceiling (mean over {len(seeds) * (len(seeds) - 1) // 2} pairs of ground-truth "
                      f"seeds) | - | {noise['kendall']:.3f} | {noise['pearson']:.3f} | - | - | - | - | - | - | - |")
+    return "\n".join(lines)
+
+
+def proxy_markdown(rows: Mapping[str, list[str]], gt_path: str, space_name: str, num_classes: int,
+                   resamples: int = 2000, variant: Mapping | None = None) -> str:
+    """Markdown: each row of ``rows`` (label -> its seeds' submissions) against size: its Pearson beyond
+    size with a 95% bootstrap interval over archs (0 is what size alone gives), and its differences from
+    the two size proxies on Kendall and on Pearson beyond size with 95% paired bootstrap intervals (pooled
+    over the row's seeds), saying which of them the benchmark separates. Does a method rank better than
+    counting parameters or MACs, and does it know more than size?
+
+    Example:
+        >>> print(proxy_markdown({"SPOS": ["spos0.json", "spos1.json"]}, "gt.json", "cvpr21_resnet20", 10))  # doctest: +SKIP
+    """
+    _, _, _, truth, covariates, runs = _rankers(rows, gt_path, space_name, num_classes, variant)
+    pairs = [(metric, name, label) for metric, name in (("kendall", "Kendall"), ("beyond_size", "beyond size"))
+             for label in PROXY_LABELS.values()]
+    lines = ["| row | beyond size [95%] | " + " | ".join(f"{name} - {label} [95%]" for _, name, label in pairs)
+             + " | separated |", "|" + "---|" * (len(pairs) + 3)]
+    for row in rows:
+        own = metric_interval(runs[row], truth, METRICS["beyond_size"], covariates, resamples=resamples)
+        diffs = [paired_difference(runs[row], runs[label], truth, METRICS[metric], covariates, resamples=resamples)
+                 for metric, _, label in pairs]
+        separated = ([f"beyond size {'above' if own.low > 0 else 'below'} 0"] if own.separated else []) + [
+            f"{name} {'better' if d.low > 0 else 'worse'} than {label.split()[0]}"
+            for (_, name, label), d in zip(pairs, diffs) if d.separated]
+        lines.append(f"| {row} | {own} | " + " | ".join(str(d) for d in diffs) + f" | {', '.join(separated) or 'no'} |")
     return "\n".join(lines)

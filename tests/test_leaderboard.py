@@ -95,3 +95,41 @@ def test_the_table_compares_every_row_with_the_reference(tmp_path):
     assert "| good (a note) | 2 |" in table and "| 1.5 |" in lines["| good (a note)"]
     assert lines["| good (a note)"].endswith("| Kendall better |") or "Kendall better" in lines["| good (a note)"]
     assert "(reference)" in lines["| ref"] and "| params proxy | - |" in table and "seed-to-seed ceiling" in table
+
+
+def test_the_rows_against_the_size_proxies(tmp_path):
+    from scipy import stats
+
+    from paddle_supernet.leaderboard import proxy_markdown
+
+    rng = np.random.default_rng(2)
+    codes = [SPACE.sample(0, 0, i, 0) for i in range(30)]
+    params = np.array([SPACE.params(c) for c in codes], float)
+    truth = np.log(params) + rng.normal(0, 0.3, 30)  # size explains much, not all
+    gt = {f"arch{i + 1}": ArchEntry(c, float(t)) for i, (c, t) in enumerate(zip(codes, truth))}
+    write_arch_file(tmp_path / "gt.json", gt)
+    seeds = []
+    for s in range(2):  # a ranker that knows the truth well: it beats counting parameters
+        scores = truth + rng.normal(0, 0.05, 30)
+        seeds.append(scores)
+        write_arch_file(tmp_path / f"good{s}.json", {k: ArchEntry(e.arch, float(v)) for (k, e), v in zip(gt.items(), scores)})
+    table = proxy_markdown({"good": [str(tmp_path / f"good{s}.json") for s in range(2)]}, str(tmp_path / "gt.json"),
+                           "cvpr21_resnet20", 10, resamples=200)
+    header, _, line = table.splitlines()
+    assert header.startswith("| row | beyond size [95%] | Kendall - params proxy [95%] | Kendall - MACs proxy [95%] | "
+                             "beyond size - params")
+    cells = line.split(" | ")
+    macs = [get_space("cvpr21_resnet20", num_classes=10).macs(c) for c in codes]
+    design = np.column_stack([np.ones(30), np.log([get_space("cvpr21_resnet20", num_classes=10).params(c) for c in codes]),
+                              np.log(macs)])
+
+    def residual(y):  # what log params and log MACs leave unexplained, by least squares
+        return y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+
+    partial = np.mean([np.corrcoef(residual(s), residual(truth))[0, 1] for s in seeds])
+    assert cells[1].startswith(f"{partial:+.3f} [") and "beyond size above 0" in cells[-1]
+    cells = cells[1:]
+    counted = [get_space("cvpr21_resnet20", num_classes=10).params(c) for c in codes]  # the table's 10 classes
+    expected = np.mean([stats.kendalltau(s, truth)[0] for s in seeds]) - stats.kendalltau(counted, truth)[0]
+    assert cells[1].startswith(f"{expected:+.3f} [")  # the estimate, computed here independently
+    assert "Kendall better than params" in cells[-1] and "beyond size better than MACs" in cells[-1]

@@ -23,7 +23,7 @@ from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
 quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.errors import InputError  # noqa: E402
 from paddle_supernet.io.atomic import atomic_write_text  # noqa: E402
-from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows  # noqa: E402
+from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, proxy_markdown, run_rows  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "fmnist-r20"
 C = "configs/fmnist_r20"
@@ -86,7 +86,15 @@ def main() -> int:
             "excludes 0. Budget: every row sees 10 epochs of the same 5,000 of the benchmark's 10,000 training "
             "images in all, at batch 64 with every lr per 256 images kept (configs/fmnist_r20/budget.yaml).", "",
             *([f"Not finished yet: {'; '.join(pending)}.", ""] if pending else []),
-            table, ""])
+            table, "",
+            "## Against the size proxies", "",
+            "Does a method rank better than counting parameters or MACs, and does it know more than size? Each row's "
+            "Pearson beyond size with its 95% bootstrap interval over the 100 archs (0 is what size alone gives; the "
+            "proxies themselves score below 0 there, since the sizes held fixed are their logarithms), then its "
+            "difference from the params and the MACs proxies on Kendall and on Pearson beyond size, with 95% paired "
+            "bootstrap intervals (pooled over the row's seeds); 'separated' names those whose interval excludes 0.",
+            "",
+            proxy_markdown(table_rows, str(gt), "cvpr21_resnet20", 10, args.resamples), ""])
         atomic_write_text(BENCH / "leaderboard.md", text)
         print(text)
         return 0
