@@ -134,9 +134,13 @@ def test_chain_checks_every_stage_before_training(tmp_path):
     assert not (tmp_path / "runs").exists()  # nothing trained, no run directory made
     (tmp_path / "chain2.yaml").write_text("name: tiny\nstages:\n  - {name: a, config: s0.yaml}\n"
                                           "  - {name: c, config: s2.yaml}\n")
-    bad = overrides + ["model.pretrained=nowhere.pdparams"]
-    with pytest.raises(InputError, match="model.pretrained: nowhere.pdparams not found"):
+    bad = overrides + ["checkpoint.init_from=nowhere.pdparams"]
+    with pytest.raises(InputError, match="checkpoint.init_from: nowhere.pdparams not found"):
         run_chain(tmp_path / "chain2.yaml", bad, tmp_path / "runs")
+    # an option of the other space is refused by the stage's check too, before anything trains
+    with pytest.raises(InputError, match="model.pretrained: is 'nowhere.pdparams', an option of cvpr22_resnet48"):
+        run_chain(tmp_path / "chain2.yaml", overrides + ["model.pretrained=nowhere.pdparams"], tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_chain_refuses_a_stage_that_does_not_refine_the_previous_groups(tmp_path):
