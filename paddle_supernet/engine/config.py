@@ -253,6 +253,7 @@ def merge_config(cfg: dict, overrides: list[str] | None, file: str = "--set") ->
 def validate_config(cfg: dict, file: str) -> None:
     """Check values that keys alone cannot (strategy keys, choices, positivity)."""
     from ..catalog import sampler_defaults, strategy_defaults
+    from ..nn.contrastive_options import check_contrastive_config
     from ..plugins import import_modules
     from ..samplers import check_sampler_config
     from ..spaces import list_spaces
@@ -275,7 +276,7 @@ def validate_config(cfg: dict, file: str) -> None:
     if cfg["model"].get("reorder") and not cfg["model"].get("pretrained"):
         raise InputError("reorders the pretrained weights; set model.pretrained too", file=file, key="model.reorder")
     check_space_options(cfg, file)
-    _check_contrastive(cfg, file)
+    check_contrastive_config(cfg, file)
     low, high = cfg["data"]["crop_scale"]
     if low > high:
         raise InputError(f"must be [low, high] with low <= high, got {cfg['data']['crop_scale']!r}", file=file,
@@ -296,25 +297,6 @@ def _check_like_default(value, default, file: str, key: str) -> None:
             raise InputError(f"must be a number, got {value!r}", file=file, key=key)
         if isinstance(default, int) and value != int(value):
             raise InputError(f"must be an integer, got {value!r}", file=file, key=key)
-
-
-def _check_contrastive(cfg: dict, file: str) -> None:
-    """``model.contrastive``: {dim, queue} positive integers (and optionally sync_neck: true / false);
-    needs a strategy that trains it (moco)."""
-    section = cfg["model"].get("contrastive")
-    if section is None:
-        if cfg["strategy"]["name"] == "moco":
-            raise InputError("the moco strategy needs model.contrastive: {dim: 128, queue: 40960}", file=file,
-                             key="model.contrastive")
-        return
-    if not isinstance(section, dict) or not {"dim", "queue"} <= set(section) <= {"dim", "queue", "sync_neck"} or any(
-            isinstance(section[k], bool) or not isinstance(section[k], int) or section[k] < 1 for k in ("dim", "queue")) \
-            or not isinstance(section.get("sync_neck", True), bool):
-        raise InputError(f"must be {{dim: N, queue: N}} with positive integers (optionally sync_neck: true or false), "
-                         f"got {section!r}", file=file, key="model.contrastive")
-    if cfg["model"].get("few_shot"):  # a space's supernet without features(x): refused when built
-        raise InputError("contrastive pretraining needs a plain supernet with features(x), not few-shot copies",
-                         file=file, key="model.contrastive")
 
 
 def _drop(cfg: dict, dotted: str) -> None:
