@@ -98,8 +98,9 @@ class TableBench:
     stage of every chain (a twin rule such as ``optimizer.lr_scale=4``); ``every_stage`` are
     ``--set-all`` values for every stage, the shared ones too (another input, e.g.
     ``data.image_size=32``), whose shared stages then run under ``shared_root``. ``second_truth``
-    (``label``, ``path`` relative to ``folder``, optional ``variant``) is a second ground truth of some
-    of the benchmark's archs, e.g. their ImageNet accuracies: each group's rows are also compared on it."""
+    (``label``, ``path`` relative to ``folder``, optional ``variant`` and ``num_classes``: the network that
+    truth trained, on which sizes are counted) is a second ground truth of some of the benchmark's archs,
+    e.g. their ImageNet accuracies: each group's rows are also compared on it."""
 
     folder: Path
     run_root: str
@@ -115,7 +116,7 @@ class TableBench:
 TABLE_BENCH_FILE = "tables.yaml"
 _TABLE_BENCH_KEYS = {"heading": str, "run_root": str, "variant": dict, "set": list, "set_all": list,
                      "shared_root": str, "second_truth": dict}
-_SECOND_TRUTH_KEYS = {"label": str, "path": str, "variant": dict}
+_SECOND_TRUTH_KEYS = {"label": str, "path": str, "variant": dict, "num_classes": int}
 
 
 def read_table_bench(folder: str | Path) -> TableBench:
@@ -148,7 +149,8 @@ def read_table_bench(folder: str | Path) -> TableBench:
     for key, value in (second or {}).items():
         if key not in _SECOND_TRUTH_KEYS or not isinstance(value, _SECOND_TRUTH_KEYS[key]):
             raise InputError(f"must be a mapping of label (text), path (a file relative to this folder) and "
-                             f"optionally variant (a mapping), got {key}: {value!r}", file=str(path), key="second_truth")
+                             f"optionally variant (a mapping) and num_classes (an integer), got {key}: {value!r}",
+                             file=str(path), key="second_truth")
     if second is not None and not (second.get("label") and second.get("path")):
         raise InputError("needs a label and a path", file=str(path), key="second_truth")
     if second is not None and Path(second["path"]).is_absolute():
@@ -430,12 +432,13 @@ def second_truth_lines(bench: TableBench, gt: Mapping, rows: Mapping[str, list[s
         raise InputError(f"holds {len(foreign)} archs the benchmark does not (e.g. {foreign[0]}: a key it lacks, "
                          "or another arch under that key)",
                          file=str(bench.folder / TABLE_BENCH_FILE), key="second_truth.path")
+    classes = second.get("num_classes", num_classes)
+    network = ", ".join([f"{classes} classes", *(f"{k} {v}" for k, v in (second.get("variant") or {}).items())])
     return [f"### Against {second['label']}", "",
             f"The same submissions over the {len(truth)} archs that `{Path(second['path']).name}` holds; "
-            + ("sizes (the proxies, 'beyond size') are counted on the space's own network, the one that truth "
-               "trained" if not second.get("variant") else f"sizes are counted with {second['variant']}")
-            + f". Differences from the {reference} row: 95% paired bootstrap over these archs, pooled over seeds.",
-            "", leaderboard_markdown(rows, str(path), [], space, num_classes, reference, resamples=resamples,
+            + f"sizes (the proxies, 'beyond size') are counted on the network that truth trained ({network}). "
+            f"Differences from the {reference} row: 95% paired bootstrap over these archs, pooled over seeds.",
+            "", leaderboard_markdown(rows, str(path), [], space, classes, reference, resamples=resamples,
                                      variant=second.get("variant")), ""]
 
 

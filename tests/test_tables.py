@@ -156,7 +156,9 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
             ("heading: h\nrun_root: r\nsecond_truth: {label: L, path: x.json, seeds: 2}\n", "second_truth",
              "got seeds: 2"),
             ("heading: h\nrun_root: r\nsecond_truth: {label: L, path: /x.json}\n", "second_truth.path",
-             "relative")]:
+             "relative"),
+            ("heading: h\nrun_root: r\nsecond_truth: {label: L, path: x.json, num_classes: many}\n", "second_truth",
+             "got num_classes: 'many'")]:
         path.write_text(text)
         with pytest.raises(InputError) as info:
             read_table_bench(folder)
@@ -361,7 +363,7 @@ def test_group_section_also_compares_the_rows_on_a_second_truth(tmp_path):
     section = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h", second_truth=second),
                             "tool", "cvpr21_resnet20", 10, reference="base", resamples=200)
     tail = section.split("### Against the other truth")[1]
-    assert "over the 10 archs that `other.json` holds" in tail
+    assert "over the 10 archs that `other.json` holds" in tail and "the network that truth trained (10 classes)" in tail
 
     def first10(path):
         sub = read_arch_file(path)
