@@ -436,7 +436,7 @@ def second_truth_lines(bench: TableBench, gt: Mapping, rows: Mapping[str, list[s
     network = ", ".join([f"{classes} classes", *(f"{k} {v}" for k, v in (second.get("variant") or {}).items())])
     return [f"### Against {second['label']}", "",
             f"The same submissions over the {len(truth)} archs that `{Path(second['path']).name}` holds; "
-            + f"sizes (the proxies, 'beyond size') are counted on the network that truth trained ({network}). "
+            f"sizes (the proxies, 'beyond size') are counted on the network that truth trained ({network}). "
             f"Differences from the {reference} row: 95% paired bootstrap over these archs, pooled over seeds.",
             "", leaderboard_markdown(rows, str(path), [], space, classes, reference, resamples=resamples,
                                      variant=second.get("variant")), ""]

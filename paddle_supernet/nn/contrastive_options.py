@@ -9,7 +9,8 @@ from ..errors import InputError
 
 def check_contrastive_config(cfg: dict, file: str) -> None:
     """A resolved run config's ``model.contrastive``: {dim, queue} positive integers (and optionally
-    sync_neck: true / false), required by the moco strategy and refused with few-shot copies; one :class:`InputError` naming ``file`` and the key otherwise.
+    sync_neck: true / false), required by the moco strategy and refused with few-shot copies; one
+    :class:`InputError` naming ``file`` and the key otherwise.
 
     Example:
         >>> check_contrastive_config({"model": {"contrastive": {"dim": 128, "queue": 4096}},
