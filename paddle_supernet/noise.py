@@ -9,6 +9,9 @@ seeds), and ``mean_reliability``: the share of the n-seed mean's variance that i
 true arch differences (Spearman-Brown), i.e. the squared correlation one can expect
 between the ground truth and the truth.
 
+A ground truth still being trained is measured from its runs log
+(:func:`seeds_from_runs`: the archs every seed has finished).
+
 Example:
     >>> seed_noise([0.80, 0.82, 0.85, 0.90], [0.81, 0.82, 0.86, 0.89])["kendall"]  # doctest: +SKIP
     1.0
@@ -19,6 +22,8 @@ from itertools import combinations
 
 import numpy as np
 from scipy import stats
+
+from .errors import InputError
 
 
 def seed_noise(*seeds) -> dict:
@@ -39,3 +44,32 @@ def seed_noise(*seeds) -> dict:
             "sigma_seed": sigma_seed, "sigma_arch": sigma_arch,
             "mean_abs_diff": float(np.mean([np.mean(np.abs(table[:, i] - table[:, j])) for i, j in pairs])),
             "mean_reliability": float(n_seeds * rho / (1 + (n_seeds - 1) * rho))}
+
+
+def seeds_from_runs(rows: list[dict], source: str | None = None) -> tuple[list[str], dict[int, list[float]]]:
+    """The archs a stand-alone runs log (``<gt>.runs.jsonl``) holds for every seed it names, in the log's
+    order, and each seed's accuracies of them: the input of :func:`seed_noise` while a ground truth is
+    still being trained. :class:`InputError` (naming ``source`` and the line) on a row without its
+    fields, an arch whose code changes, or a run given twice.
+
+    >>> rows = [{"key": k, "arch": "c" + k, "seed": s, "acc": a} for k, s, a in
+    ...         [("a1", 0, .8), ("a1", 1, .81), ("a2", 0, .7), ("a2", 1, .72), ("a3", 0, .9)]]
+    >>> seeds_from_runs(rows)
+    (['a1', 'a2'], {0: [0.8, 0.7], 1: [0.81, 0.72]})
+    """
+    accs: dict[str, dict[int, float]] = {}
+    codes: dict[str, str] = {}
+    for number, row in enumerate(rows, start=1):
+        missing = [field for field in ("key", "arch", "seed", "acc") if field not in row]
+        if missing:
+            raise InputError(f"line {number}: a run without {', '.join(missing)}: not a stand-alone runs log?",
+                             file=source)
+        key, seed = str(row["key"]), int(row["seed"])
+        if codes.setdefault(key, row["arch"]) != row["arch"]:
+            raise InputError(f"line {number}: {key} has another arch code than on an earlier line", file=source)
+        if seed in accs.setdefault(key, {}):
+            raise InputError(f"line {number}: {key}, seed {seed} is run twice", file=source)
+        accs[key][seed] = float(row["acc"])
+    seeds = sorted({seed for runs in accs.values() for seed in runs})
+    keys = [key for key, runs in accs.items() if len(runs) == len(seeds)]
+    return keys, {seed: [accs[key][seed] for key in keys] for seed in seeds}

@@ -44,3 +44,62 @@ def test_two_seed_noise_is_the_seed_difference_and_more_seeds_average_out():
     assert np.corrcoef(np.mean(runs, 0), truth)[0, 1] ** 2 == pytest.approx(m3["mean_reliability"], abs=0.03)
     with pytest.raises(ValueError, match="at least 2 seeds"):
         seed_noise(a)
+
+
+def _runs_log(path, rows):
+    import json
+
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_noise_of_a_runs_log_equals_noise_of_its_seed_files(tmp_path, capsys):
+    """A ground truth still training: the archs every seed finished, as if they were seed files."""
+    import json
+
+    from paddle_supernet.cli import main
+    from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+
+    rng = np.random.default_rng(5)
+    codes = {f"arch{i}": "".join(rng.choice(list("1234"), 8)) for i in range(1, 9)}
+    accs = {(k, s): round(float(rng.normal(0.85, 0.01)), 4) for k in codes for s in (0, 1)}
+    order = [(k, s) for k in codes for s in (1, 0)]  # seeds out of order, as parallel workers finish them
+    rows = [{"key": k, "arch": codes[k], "seed": s, "acc": accs[k, s], "loss": 0.3, "seconds": 1.0}
+            for k, s in order[:-1]]  # arch8's seed 0 still training
+    _runs_log(tmp_path / "gt.runs.jsonl", rows)
+    for seed in (0, 1):
+        write_arch_file(tmp_path / f"s{seed}.json", {k: ArchEntry(codes[k], accs[k, seed]) for k in list(codes)[:7]})
+    assert main(["noise", "--runs", str(tmp_path / "gt.runs.jsonl")]) == 0
+    from_log = json.loads(capsys.readouterr().out)
+    assert main(["noise", str(tmp_path / "s0.json"), str(tmp_path / "s1.json")]) == 0
+    from_files = json.loads(capsys.readouterr().out)
+    assert from_log.pop("seed_list") == [0, 1] and from_log["n"] == 7
+    assert from_log == pytest.approx(from_files)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([{"key": "a", "arch": "11", "acc": 0.8}], "line 1: a run without seed"),
+    ([{"key": "a", "arch": "11", "seed": 0, "acc": 0.8}, {"key": "a", "arch": "12", "seed": 1, "acc": 0.8}],
+     "line 2: a has another arch code"),
+    ([{"key": "a", "arch": "11", "seed": 0, "acc": 0.8}, {"key": "a", "arch": "11", "seed": 0, "acc": 0.7}],
+     "line 2: a, seed 0 is run twice"),
+    ([{"key": k, "arch": k, "seed": s, "acc": 0.8 + i / 100} for i, k in enumerate("ab") for s in (0, 1)],
+     "holds 2 archs finished for each of 2 seed"),
+])
+def test_noise_of_a_bad_runs_log_is_one_clear_error(tmp_path, capsys, rows, message):
+    from paddle_supernet.cli import main
+
+    _runs_log(tmp_path / "gt.runs.jsonl", rows)
+    before = (tmp_path / "gt.runs.jsonl").read_bytes()
+    assert main(["noise", "--runs", str(tmp_path / "gt.runs.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "gt.runs.jsonl" in err and message in err
+    assert (tmp_path / "gt.runs.jsonl").read_bytes() == before
+
+
+def test_noise_refuses_seed_files_and_a_runs_log_together(tmp_path, capsys):
+    from paddle_supernet.cli import main
+
+    assert main(["noise", "a.json", "--runs", str(tmp_path / "gt.runs.jsonl")]) == 2
+    assert "seed files or --runs, not both" in capsys.readouterr().err
+    assert main(["noise", "--runs", str(tmp_path / "none.jsonl")]) == 2
+    assert "none.jsonl: no such runs log" in capsys.readouterr().err

@@ -102,7 +102,9 @@ def add_commands(sub) -> None:
     p.set_defaults(run=run_report)
 
     p = sub.add_parser("noise", help="seed noise of a ground truth: sigma_seed, sigma_arch, seed-to-seed agreement")
-    p.add_argument("seed_files", nargs="+", metavar="SEED_FILE", help="the same archs trained with two or more seeds")
+    p.add_argument("seed_files", nargs="*", metavar="SEED_FILE", help="the same archs trained with two or more seeds")
+    p.add_argument("--runs", metavar="RUNS_LOG", help="instead of seed files: a stand-alone runs log "
+                   "(gt.runs.jsonl), also while it is being trained; the archs every seed has finished")
     p.set_defaults(run=run_noise)
 
     p = sub.add_parser("merge", help="merge partial result files (or an evaluation's shard part files) into one submission")
@@ -258,6 +260,8 @@ def parse_band(text: str) -> tuple[float, float]:
 def run_noise(args) -> int:
     from ..noise import seed_noise
 
+    if args.runs:
+        return _noise_of_runs(args)
     if len(args.seed_files) < 2:
         raise InputError("give at least two seed files (the same archs trained with different seeds)",
                          file=args.seed_files[0])
@@ -276,4 +280,21 @@ def run_noise(args) -> int:
         if len({f[k].acc for k in common}) == 1:
             raise InputError(f"all {len(common)} accuracies are equal: not a seed's results (an arch list?)", file=path)
     print(json.dumps(seed_noise(*([f[k].acc for k in common] for f in files)), indent=2))
+    return 0
+
+
+def _noise_of_runs(args) -> int:
+    from ..io.result_log import ResultLog
+    from ..noise import seed_noise, seeds_from_runs
+
+    if args.seed_files:
+        raise InputError("give seed files or --runs, not both", file=args.seed_files[0])
+    log = ResultLog(args.runs)
+    if not log.path.is_file():
+        raise InputError("no such runs log", file=args.runs)
+    keys, accs = seeds_from_runs(log.rows(repair=False), args.runs)
+    if len(accs) < 2 or len(keys) < 3:
+        raise InputError(f"holds {len(keys)} archs finished for each of {len(accs)} seed(s); seed noise needs at "
+                         "least 3 archs and 2 seeds", file=args.runs)
+    print(json.dumps({**seed_noise(*accs.values()), "seed_list": list(accs)}, indent=2))
     return 0
