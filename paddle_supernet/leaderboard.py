@@ -159,8 +159,9 @@ def _scores(submission: Mapping, keys: list[str]) -> np.ndarray:
     return np.array([float(submission[key].acc) for key in keys])
 
 
-#: the size proxies' rows, by proxy name
-PROXY_LABELS = {"params": "params proxy", "macs": "MACs proxy"}
+#: the size proxies' short names and rows, by proxy name
+PROXY_NAMES = {"params": "params", "macs": "MACs"}
+PROXY_LABELS = {proxy: f"{name} proxy" for proxy, name in PROXY_NAMES.items()}
 
 
 def _rankers(rows: Mapping[str, list[str]], gt_path: str, space_name: str, num_classes: int,
@@ -238,16 +239,17 @@ def proxy_markdown(rows: Mapping[str, list[str]], gt_path: str, space_name: str,
         >>> print(proxy_markdown({"SPOS": ["spos0.json", "spos1.json"]}, "gt.json", "cvpr21_resnet20", 10))  # doctest: +SKIP
     """
     _, _, _, truth, covariates, runs = _rankers(rows, gt_path, space_name, num_classes, variant)
-    pairs = [(metric, name, label) for metric, name in (("kendall", "Kendall"), ("beyond_size", "beyond size"))
-             for label in PROXY_LABELS.values()]
-    lines = ["| row | beyond size [95%] | " + " | ".join(f"{name} - {label} [95%]" for _, name, label in pairs)
+    pairs = [(metric, name, PROXY_LABELS[proxy], short)
+             for metric, name in (("kendall", "Kendall"), ("beyond_size", "beyond size"))
+             for proxy, short in PROXY_NAMES.items()]
+    lines = ["| row | beyond size [95%] | " + " | ".join(f"{name} - {label} [95%]" for _, name, label, _ in pairs)
              + " | separated |", "|" + "---|" * (len(pairs) + 3)]
     for row in rows:
         own = metric_interval(runs[row], truth, METRICS["beyond_size"], covariates, resamples=resamples)
         diffs = [paired_difference(runs[row], runs[label], truth, METRICS[metric], covariates, resamples=resamples)
-                 for metric, _, label in pairs]
+                 for metric, _, label, _ in pairs]
         separated = ([f"beyond size {'above' if own.low > 0 else 'below'} 0"] if own.separated else []) + [
-            f"{name} {'better' if d.low > 0 else 'worse'} than {label.split()[0]}"
-            for (_, name, label), d in zip(pairs, diffs) if d.separated]
+            f"{name} {'better' if d.low > 0 else 'worse'} than {short}"
+            for (_, name, _, short), d in zip(pairs, diffs) if d.separated]
         lines.append(f"| {row} | {own} | " + " | ".join(str(d) for d in diffs) + f" | {', '.join(separated) or 'no'} |")
     return "\n".join(lines)
