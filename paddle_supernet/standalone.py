@@ -5,7 +5,9 @@ shortcut rule) with the config's recipe, through the same loop as supernets,
 and scored on the validation data. Finished runs are appended to
 ``<out>.runs.jsonl``; a killed job skips them when restarted. Outputs:
 ``<out>`` (mean accuracy over seeds, challenge format), ``<out stem>.seed<S>.json``
-per seed, and the runs log (accuracy, loss and seconds of every run).
+per seed, and the runs log (accuracy, loss and seconds of every run). Every finished
+run is also a VisualDL scalar (``vdl_dir``; the command line's default is
+:func:`default_vdl_dir`, off with the recipe's ``log.visualdl: false`` unless a folder is given).
 
 Example:
     $ paddle-supernet standalone --config benchmarks/fmnist-r20/recipe.yaml \
@@ -39,6 +41,13 @@ def seed_path(out: Path, seed: int) -> Path:
 
 def runs_log_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.runs.jsonl")
+
+
+def default_vdl_dir(out: str | os.PathLike) -> Path:
+    """Where ``standalone`` logs to VisualDL unless told otherwise: under ``runs/``, never beside a
+    committed ground truth. ``benchmarks/fmnist-r20/gt.json`` -> ``runs/standalone/fmnist-r20-gt/vdl``."""
+    out = Path(out)
+    return Path("runs") / "standalone" / f"{out.resolve().parent.name}-{out.stem}" / "vdl"
 
 
 def train_one(cfg: dict, code: str, seed: int, data, val_batches: list) -> dict:
@@ -78,9 +87,11 @@ def _run_job(job: tuple) -> dict:
 
 
 def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.PathLike, seeds: list[int],
-                   workers: int = 1, every_seconds: float = 30.0) -> dict:
-    """Train every (arch, seed) not yet in the runs log, then write the result files. Returns mean accuracies."""
-    from .engine.progress import Progress
+                   workers: int = 1, every_seconds: float = 30.0, vdl_dir: str | os.PathLike | None = None) -> dict:
+    """Train every (arch, seed) not yet in the runs log, then write the result files. Returns mean accuracies.
+    With ``vdl_dir``, each finished run's accuracy (tag ``acc/seed<S>``, step: the arch's place in the list)
+    and seconds (``seconds``, step: runs done) go to VisualDL there."""
+    from .engine.progress import Progress, ScalarLog
 
     from .models import build_standalone
 
@@ -100,8 +111,11 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
           flush=True)
     progress = Progress("standalone", total, start=total - len(jobs), every_seconds=every_seconds, unit="run",
                         per="h")
+    place = {key: number for number, key in enumerate(arch_list)}
     if jobs:
         with contextlib.ExitStack() as stack:
+            scalars = ScalarLog(vdl_dir or "", enabled=vdl_dir is not None)
+            stack.callback(scalars.close)
             if workers > 1:  # a dead worker raises BrokenProcessPool (a multiprocessing Pool would wait forever)
                 pool = ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (cfg,))
                 # on any error the queued runs are dropped (the runs log keeps the finished ones)
@@ -115,6 +129,8 @@ def run_standalone(cfg: dict, arch_list: Mapping[str, ArchEntry], out: str | os.
                     log.append(row)
                     done[(row["key"], row["seed"])] = row
                     progress.update(len(done), acc=row["acc"])
+                    scalars.add(f"acc/seed{row['seed']}", row["acc"], place[row["key"]])
+                    scalars.add("seconds", row["seconds"], len(done))
             except BrokenProcessPool as error:
                 raise RuntimeError(f"a standalone worker process died ({error}); the {len(done)} finished runs are "
                                    f"in {log.path}: run the same command again to resume") from None

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -48,11 +49,49 @@ def test_runs_seeds_writes_files_and_resumes(setup, capsys):
     assert out.read_bytes() == before  # training is deterministic per (arch, seed)
 
 
+def test_every_run_goes_to_visualdl_with_its_accuracy_and_seconds(setup):
+    import os
+
+    from visualdl import LogReader
+
+    from paddle_supernet.standalone import default_vdl_dir
+
+    tmp_path, cfg, archs = setup
+    out = tmp_path / "gt.json"
+    run_standalone(cfg, archs, out, seeds=[0, 1], vdl_dir=tmp_path / "vdl")
+    rows = [json.loads(line) for line in runs_log_path(out).read_text().splitlines()]
+    (log_file,) = os.listdir(tmp_path / "vdl")
+    reader = LogReader(file_path=str(tmp_path / "vdl" / log_file))
+    place = {key: number for number, key in enumerate(archs)}
+    for seed in (0, 1):
+        logged = {item.id: item.value for item in reader.get_data("scalar", f"acc/seed{seed}")}
+        assert logged == pytest.approx({place[r["key"]]: r["acc"] for r in rows if r["seed"] == seed}, abs=1e-6)
+    seconds = {item.id: item.value for item in reader.get_data("scalar", "seconds")}
+    assert seconds == pytest.approx({i: r["seconds"] for i, r in enumerate(rows, start=1)}, rel=1e-6)
+    assert default_vdl_dir("benchmarks/fmnist-r20/gt.json") == Path("runs/standalone/fmnist-r20-gt/vdl")
+
+
 def test_parallel_workers_give_the_same_results(setup):
     tmp_path, cfg, archs = setup
     one = run_standalone(cfg, archs, tmp_path / "one.json", seeds=[3])
     two = run_standalone(cfg, archs, tmp_path / "two.json", seeds=[3], workers=2)
     assert one == two
+
+
+def test_cli_logs_to_visualdl_where_told_and_by_default_unless_the_recipe_says_no(setup, monkeypatch):
+    import yaml
+
+    tmp_path, cfg, archs = setup
+    monkeypatch.chdir(tmp_path)
+    write_arch_file(tmp_path / "archs.json", archs)
+    for visualdl in (True, False):
+        (tmp_path / "c.yaml").write_text(yaml.safe_dump({**cfg, "log": {**cfg["log"], "visualdl": visualdl}}))
+        args = ["standalone", "--config", "c.yaml", "--archs", "archs.json", "--seeds", "0"]
+        assert main(args + ["--out", f"gt_{visualdl}.json", "--vdl-dir", f"v_{visualdl}"]) == 0
+        assert main(args + ["--out", f"gt_{visualdl}_default.json"]) == 0
+    assert list((tmp_path / "v_True").iterdir()) and list((tmp_path / "v_False").iterdir())  # told: it logs
+    assert list((tmp_path / "runs/standalone" / f"{tmp_path.name}-gt_True_default/vdl").iterdir())
+    assert not (tmp_path / "runs/standalone" / f"{tmp_path.name}-gt_False_default").exists()
 
 
 def test_cli_refuses_foreign_arch_list(setup, capsys):

@@ -37,6 +37,8 @@ def add_commands(sub) -> None:
     p.add_argument("--out", required=True, help="mean accuracy over seeds; per-seed files and a runs log beside it")
     p.add_argument("--seeds", type=counting(0), nargs="+", default=None, help="training seeds (default: the config's seed)")
     p.add_argument("--workers", type=int, default=1, help="parallel single-threaded processes")
+    p.add_argument("--vdl-dir", help="VisualDL folder for every run's accuracy and seconds (default: "
+                   "runs/standalone/<out's folder>-<out's stem>/vdl, or none with the recipe's log.visualdl: false)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. schedule.epochs=2 (value parsed as YAML; repeat)")
     p.set_defaults(run=run_standalone_cmd)
@@ -217,7 +219,7 @@ def run_standalone_cmd(args) -> int:
     from ..engine.config import load_config
     from ..io.challenge_json import read_arch_file
     from ..spaces import get_space
-    from ..standalone import run_standalone
+    from ..standalone import default_vdl_dir, run_standalone
 
     cfg = load_config(args.config, args.set)
     archs = read_arch_file(args.archs, get_space(cfg["space"]))
@@ -225,7 +227,8 @@ def run_standalone_cmd(args) -> int:
         from ..errors import InputError
 
         raise InputError(f"--workers must be at least 1, got {args.workers}")
-    run_standalone(cfg, archs, args.out, args.seeds or [cfg["seed"]], args.workers)
+    vdl_dir = args.vdl_dir or (default_vdl_dir(args.out) if cfg["log"]["visualdl"] else None)
+    run_standalone(cfg, archs, args.out, args.seeds or [cfg["seed"]], args.workers, vdl_dir=vdl_dir)
     print(f"[standalone] wrote {args.out}")
     return 0
 
