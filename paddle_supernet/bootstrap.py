@@ -42,7 +42,12 @@ def beyond_size(scores: np.ndarray, truth: np.ndarray, covariates: np.ndarray | 
     return partial_pearson(scores, truth, covariates)
 
 
-METRICS: dict[str, Callable] = {"kendall": kendall, "beyond_size": beyond_size}
+def pearson(scores: np.ndarray, truth: np.ndarray, covariates: np.ndarray | None = None) -> float:
+    """Pearson's correlation (the 2022 runner-up's paper reports it)."""
+    return float(stats.pearsonr(scores, truth)[0])
+
+
+METRICS: dict[str, Callable] = {"kendall": kendall, "pearson": pearson, "beyond_size": beyond_size}
 
 
 @dataclass(frozen=True)

@@ -258,14 +258,15 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
                    benches: Mapping[str, TableBench | Path], tables_file: str, space: str, num_classes: int, repo: Path,
                    legacy: Callable[[str], str] | None = None, reference: str | None = None,
                    anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None = None,
-                   resamples: int = 2000) -> int:
+                   resamples: int = 2000, claims: Mapping[str, list] | None = None) -> int:
     """The command line of a paper-tables tool: run a group's chains for the seeds on a benchmark
     (``--bench``, the first of ``benches`` by default; a folder is read with :func:`read_table_bench`)
     unless ``--tables-only``, then rewrite that group's section of the benchmark's ``tables_file`` (the
     other groups' sections are kept). ``reference`` is the row every other is compared with (paired
     bootstrap); ``anchor(bench, run_root, make)`` gives the label and submission of a row scored once
     for all seeds (made, after the chains, when ``make``), e.g. the pretrained network every chain
-    starts from."""
+    starts from. ``claims``: a group's paper orderings (:mod:`~paddle_supernet.paper_claims`), checked in its
+    section."""
     import argparse
     import sys
 
@@ -298,7 +299,7 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         keep_submissions(rows, args.seeds, root, kept, fixed)
         fixed_kept = (fixed[0], str(anchor_kept_path(kept, fixed[1]))) if fixed else None
         section = group_section(args.group, titles[args.group], rows, args.seeds, kept, bench, tool, space,
-                                num_classes, reference, fixed_kept, resamples)
+                                num_classes, reference, fixed_kept, resamples, (claims or {}).get(args.group))
         order = list(groups)
         sections = read_sections(bench.folder / tables_file, order, legacy)
         sections[args.group] = section
@@ -365,13 +366,16 @@ def keep_submissions(rows: list[TableRow], seeds: list[int], run_root: Path, kep
 
 def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int], kept: Path, bench: TableBench,
                   tool: str, space: str, num_classes: int, reference: str | None = None,
-                  anchor: tuple[str, str] | None = None, resamples: int = 2000) -> str:
+                  anchor: tuple[str, str] | None = None, resamples: int = 2000,
+                  claims: list | None = None) -> str:
     """The markdown section of one group (see :func:`run_table_main`), from the submissions kept in ``kept``
     (:func:`keep_submissions`), so it can be written again without the runs. With ``reference`` finished,
     one table gives every row's seed means, middle-half Kendall and its difference from the reference
     with a 95% paired bootstrap interval (:func:`~paddle_supernet.leaderboard.leaderboard_markdown`),
     then each row's agreement with ``anchor`` (label, submission) when that is scored; otherwise the
-    rows' mean +- spread over all archs and over the middle half of the MACs range."""
+    rows' mean +- spread over all archs and over the middle half of the MACs range. ``claims``
+    (:class:`~paddle_supernet.paper_claims.PaperClaim`) add which of the paper's orderings reproduce, on
+    the ground truth and on the ``second_truth``."""
     from .report import band_keys
 
     finished = {row.label: [str(path) for path in (row.kept(kept, s) for s in seeds) if path.exists()]
@@ -405,13 +409,33 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
         if scored_anchor:
             lines += [f"How far each row moved from the {scored_anchor[0]} (Kendall of its scores with that row's, "
                       "per seed):", "", anchor_agreement(submissions, scored_anchor[1]), ""]
-        return "\n".join(lines)
+        return "\n".join(lines + claim_lines(claims, submissions, bench, gt_path, len(gt), resamples))
     if reference is not None:
         lines += [f"(The differences from the {reference} row appear once it is finished.)", ""]
     return "\n".join(lines + [
         f"All {len(gt)} archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
         f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
-        seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""])
+        seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""]
+        + claim_lines(claims, submissions, bench, gt_path, len(gt), resamples))
+
+
+def claim_lines(claims: list | None, rows: Mapping[str, list[str]], bench: TableBench, gt_path: str, n_archs: int,
+                resamples: int = 2000) -> list[str]:
+    """Markdown lines: which of the paper's ``claims`` reproduce on the benchmark's ground truth and, when
+    its file is here, on its ``second_truth`` (:func:`~paddle_supernet.paper_claims.claims_markdown`)."""
+    if not claims:
+        return []
+    from .paper_claims import claims_markdown
+
+    truths = [(f"`{Path(gt_path).name}` ({n_archs} archs)", gt_path)]
+    second = bench.second_truth
+    if second and (bench.folder / second["path"]).exists():
+        truths.append((f"`{Path(second['path']).name}`", str(bench.folder / second["path"])))
+    return ["### The paper's orderings", "",
+            "Each ordering the paper reports between two of these rows, on the paper's metric: the difference "
+            "better minus worse here (seed means), with a 95% paired bootstrap interval over archs, pooled over "
+            "seeds. Reproduced or reversed: the interval excludes 0; otherwise the benchmark does not separate "
+            "the two rows.", "", claims_markdown(claims, rows, truths, resamples), ""]
 
 
 def second_truth_lines(bench: TableBench, gt: Mapping, rows: Mapping[str, list[str]], space: str, num_classes: int,

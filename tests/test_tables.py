@@ -383,3 +383,27 @@ def test_group_section_also_compares_the_rows_on_a_second_truth(tmp_path):
     with pytest.raises(InputError, match="second_truth.path: holds 5 archs the benchmark does not"):
         group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h", second_truth=second),
                       "tool", "cvpr21_resnet20", 10, reference="base", resamples=100)
+
+
+def test_group_section_says_which_paper_orderings_reproduce_on_both_truths(tmp_path):
+    from paddle_supernet.paper_claims import PaperClaim, claims_markdown
+    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    kept = bench / "tables"
+    keep_submissions(rows, [0, 1], runs, kept)
+    _write_scores(tmp_path / "shared" / "other.json", codes[:10], truth[:10])
+    second = {"label": "the other truth", "path": "../shared/other.json"}
+    claims = [PaperClaim("good", "base", "kendall", (0.86, 0.85), "Table 1")]
+    section = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h", second_truth=second),
+                            "tool", "cvpr21_resnet20", 10, reference="base", resamples=200, claims=claims)
+    tail = section.split("### The paper's orderings")[1]
+    subs = {label: [str(kept / f"{label}_seed{s}" / f"{stage}.json") for s in (0, 1)]
+            for label, stage in (("base", "b"), ("good", "g"))}
+    expected = claims_markdown(claims, subs, [("`gt.json` (24 archs)", str(bench / "gt.json")),
+                                              ("`other.json`", str(tmp_path / "shared" / "other.json"))], 200)
+    assert expected in tail and "| good > base | Kendall 0.86 vs 0.85 (Table 1) |" in tail
+    without = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool",
+                            "cvpr21_resnet20", 10, reference="base", resamples=200)
+    assert "paper's orderings" not in without
