@@ -277,6 +277,9 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--run-root", help="default: the benchmark's run_root")
     parser.add_argument("--tables-only", action="store_true", help="only write the tables from finished runs")
+    parser.add_argument("--summary", action="store_true",
+                        help="print one compact table of every group's rows from the kept submissions (Kendall on "
+                             "the ground truth and on the second truth, each row against the reference)")
     parser.add_argument("--twin-check", action="store_true",
                         help="run only the reference row and the anchor, and print how far the row moved from "
                              "the anchor (a benchmark's twin rule, checked before its tables; needs no ground truth)")
@@ -289,6 +292,9 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         rows, kept = groups[args.group], bench.folder / "tables"
         if args.twin_check:
             return twin_check(rows, args.seeds, root, repo, bench, reference, anchor)
+        if args.summary:
+            print(summary(groups, args.seeds, kept, bench, space, num_classes, reference, anchor, root, resamples))
+            return 0
         if not args.tables_only:
             codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
                                bench.shared_root, kept)
@@ -309,6 +315,26 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
     except InputError as error:  # one clear line for bad input (e.g. a chain not finished yet)
         print(f"{tool}: error: {error}", file=sys.stderr)
         return 2
+
+
+def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space: str, num_classes: int,
+            reference: str | None, anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None,
+            run_root: Path, resamples: int = 2000) -> str:
+    """The compact table of :func:`~paddle_supernet.table_summary.summary_markdown` over every group's
+    rows (each label once, in the groups' order) and the anchor, from the submissions kept in ``kept``."""
+    from .table_summary import bench_truths, summary_markdown
+
+    rows: dict[str, list[str]] = {}
+    for group_rows in groups.values():
+        for row in group_rows:
+            rows.setdefault(row.label, [str(p) for p in (row.kept(kept, s) for s in seeds) if p.exists()])
+    if anchor is not None:
+        label, path = anchor(bench, run_root, False)
+        if anchor_kept_path(kept, path).exists():
+            rows[label] = [str(anchor_kept_path(kept, path))]
+    if reference is None or not rows.get(reference):
+        raise InputError(f"the summary compares every row with {reference!r}, which has no kept submission yet")
+    return summary_markdown(rows, reference, bench_truths(bench, num_classes), space, resamples)
 
 
 def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, bench: TableBench,

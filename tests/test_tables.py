@@ -407,3 +407,44 @@ def test_group_section_says_which_paper_orderings_reproduce_on_both_truths(tmp_p
     without = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool",
                             "cvpr21_resnet20", 10, reference="base", resamples=200)
     assert "paper's orderings" not in without
+
+
+def test_the_summary_gives_every_rows_kendall_and_difference_on_both_truths_once(tmp_path):
+    from scipy import stats
+
+    from paddle_supernet.bootstrap import kendall, paired_difference
+    from paddle_supernet.errors import InputError
+    from paddle_supernet.tables import TableBench, TableRow, keep_submissions, summary
+
+    bench, runs, codes, truth = _bench_with_rows(tmp_path)
+    base = TableRow("base", "c.yaml", "base_seed{seed}", "b")
+    groups = {"one": [base, TableRow("good", "c.yaml", "good_seed{seed}", "g")],
+              "two": [base, TableRow("later", "c.yaml", "later_seed{seed}", "z")]}  # base twice, later not run
+    kept = bench / "tables"
+    keep_submissions(groups["one"], [0, 1], runs, kept, ("start", str(runs / "anchor/submission.json")))
+    other = np.random.default_rng(9).normal(size=10)
+    _write_scores(tmp_path / "shared" / "other.json", codes[:10], other)
+    table_bench = TableBench(bench, "runs", "# h", second_truth={"label": "o", "path": "../shared/other.json"})
+
+    def anchor(b, root, make):
+        return "start", str(root / "anchor" / "submission.json")
+
+    text = summary(groups, [0, 1], kept, table_bench, "cvpr21_resnet20", 10, "base", anchor, runs, resamples=200)
+    lines = text.splitlines()
+    assert lines[0] == ("| row | seeds | Kendall on `gt.json` (24 archs) | - base [95%] | "
+                        "Kendall on `other.json` (10 archs) | - base [95%] |")
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| base", "| good", "| start", "| params proxy",
+                                                          "| MACs proxy"]
+
+    def scores(label, stage, n):
+        subs = [read_arch_file(runs / f"{label}_seed{s}/{stage}/submission.json") for s in (0, 1)]
+        return [np.array([sub[f"arch{i + 1}"].acc for i in range(n)]) for sub in subs]
+
+    good, ref = scores("good", "g", 10), scores("base", "b", 10)
+    expected = paired_difference(good, ref, other, kendall, resamples=200)
+    own = np.mean([stats.kendalltau(g, other)[0] for g in good])
+    cells = lines[3].split(" | ")
+    assert cells[1] == "2" and cells[4] == f"{own:.3f}" and cells[5].strip("* |") == str(expected)
+    assert lines[4].split(" | ")[1] == "1"  # the anchor: one submission for all seeds
+    with pytest.raises(InputError, match="which has no kept submission yet"):
+        summary(groups, [0, 1], kept, table_bench, "cvpr21_resnet20", 10, "later", anchor, runs, resamples=50)

@@ -25,6 +25,7 @@ bootstrap interval over archs.
                                   [--bench fmnist-r48] [--run-root DIR] [--tables-only]
     python tools/cvpr22_tables.py --bench fmnist32-r48 --twin-check   # the baseline and the pretrained
         # network only (the tables' own runs, reused by them), and the Kendall between their scores
+    python tools/cvpr22_tables.py --bench fmnist32-r48 --summary   # every group's rows in one compact table
 """
 import os
 import subprocess
