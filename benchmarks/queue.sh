@@ -48,4 +48,11 @@ OMP_NUM_THREADS=1 nice -n 10 bash tools/train.sh configs/quickstart_fmnist32_r48
 step "2022 size pilot: the 16x16 recipes with 60,000 images and at width 1/4 (issue 24)"
 RECIPES="a-60k-warm b-w4-warm" bash benchmarks/pilot-r48-size/run.sh
 
+# The 2021 tables again (2026-12-07, session 17): the first run kept no submissions, so the paper's orderings
+# (tools/cvpr21_tables.py CLAIMS) can only be checked by training them again; about 80 min.
+step "fmnist-r20: the 2021 paper's Tables 1-2 again, with the paper's orderings checked"
+for group in paper released; do
+  nice -n 10 "$PYTHON" tools/cvpr21_tables.py --group "$group" --seeds 0 1
+done
+
 step "done"
