@@ -224,6 +224,9 @@ def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths
     if noise is not None:
         lines.append(f"| seed-to-seed ceiling (mean over {len(seeds) * (len(seeds) - 1) // 2} pairs of ground-truth "
                      f"seeds) | - | {noise['kendall']:.3f} | {noise['pearson']:.3f} | - | - | - | - | - | - | - |")
+        lines.append(f"| noise ceiling: a ranker that knew the true accuracies, against this {len(seeds)}-seed mean "
+                     f"(`paddle-supernet noise`) | - | {noise['perfect_ranker_kendall']:.3f} | "
+                     f"{np.sqrt(noise['mean_reliability']):.3f} | - | - | - | - | - | - | - |")
     return "\n".join(lines)
 
 

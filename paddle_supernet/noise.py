@@ -7,7 +7,9 @@ the archs' true accuracies ``sigma_arch`` (variance of the seeds' mean minus its
 noise share), the seed-to-seed Kendall and Pearson (averaged over the pairs of
 seeds), and ``mean_reliability``: the share of the n-seed mean's variance that is
 true arch differences (Spearman-Brown), i.e. the squared correlation one can expect
-between the ground truth and the truth.
+between the ground truth and the truth. ``perfect_ranker_kendall`` turns it into the Kendall a
+ranker that knew the true accuracies would reach against the ground truth (Greiner's relation
+for normal noise): the ceiling of every row scored on it.
 
 A ground truth still being trained is measured from its runs log
 (:func:`seeds_from_runs`: the archs every seed has finished).
@@ -38,12 +40,14 @@ def seed_noise(*seeds) -> dict:
     sigma_arch = float(np.sqrt(max(np.var(mean, ddof=1) - sigma_seed ** 2 / n_seeds, 0.0)))
     pairs = list(combinations(range(n_seeds), 2))
     rho = sigma_arch ** 2 / (sigma_arch ** 2 + sigma_seed ** 2) if sigma_arch + sigma_seed > 0 else 0.0
+    reliability = float(n_seeds * rho / (1 + (n_seeds - 1) * rho))
     return {"n": n_archs, "seeds": n_seeds,
             "kendall": float(np.mean([stats.kendalltau(table[:, i], table[:, j])[0] for i, j in pairs])),
             "pearson": float(np.mean([stats.pearsonr(table[:, i], table[:, j])[0] for i, j in pairs])),
             "sigma_seed": sigma_seed, "sigma_arch": sigma_arch,
             "mean_abs_diff": float(np.mean([np.mean(np.abs(table[:, i] - table[:, j])) for i, j in pairs])),
-            "mean_reliability": float(n_seeds * rho / (1 + (n_seeds - 1) * rho))}
+            "mean_reliability": reliability,
+            "perfect_ranker_kendall": float(2 / np.pi * np.arcsin(np.sqrt(reliability)))}
 
 
 def seeds_from_runs(rows: list[dict], source: str | None = None) -> tuple[list[str], dict[int, list[float]]]:

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+from paddle_supernet.io.challenge_json import ArchEntry, read_arch_file, write_arch_file
 from paddle_supernet.leaderboard import LeaderRow, leaderboard_markdown, run_rows, train_seconds
 from paddle_supernet.spaces import get_space
 
@@ -95,6 +95,14 @@ def test_the_table_compares_every_row_with_the_reference(tmp_path):
     assert "| good (a note) | 2 |" in table and "| 1.5 |" in lines["| good (a note)"]
     assert lines["| good (a note)"].endswith("| Kendall better |") or "Kendall better" in lines["| good (a note)"]
     assert "(reference)" in lines["| ref"] and "| params proxy | - |" in table and "seed-to-seed ceiling" in table
+    # the noise ceiling from the two seeds, computed here: reliability of their mean, then Greiner's relation
+    a, b = (np.array([read_arch_file(tmp_path / f"gt.seed{s}.json")[k].acc for k in gt]) for s in range(2))
+    sigma_seed2 = np.var(a - b, ddof=1) / 2
+    sigma_arch2 = max(np.var((a + b) / 2, ddof=1) - sigma_seed2 / 2, 0)
+    rho = sigma_arch2 / (sigma_arch2 + sigma_seed2)
+    reliability = 2 * rho / (1 + rho)
+    ceiling = next(line for key, line in lines.items() if key.startswith("| noise ceiling")).split(" | ")
+    assert ceiling[2:4] == [f"{2 / np.pi * np.arcsin(np.sqrt(reliability)):.3f}", f"{np.sqrt(reliability):.3f}"]
 
 
 def test_the_rows_against_the_size_proxies(tmp_path):

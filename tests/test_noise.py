@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 
 from paddle_supernet.noise import seed_noise
 
@@ -42,6 +43,7 @@ def test_two_seed_noise_is_the_seed_difference_and_more_seeds_average_out():
     rho = 0.004 ** 2 / (0.004 ** 2 + 0.006 ** 2)
     assert m3["mean_reliability"] == pytest.approx(3 * rho / (1 + 2 * rho), abs=0.03)
     assert np.corrcoef(np.mean(runs, 0), truth)[0, 1] ** 2 == pytest.approx(m3["mean_reliability"], abs=0.03)
+    assert stats.kendalltau(np.mean(runs, 0), truth)[0] == pytest.approx(m3["perfect_ranker_kendall"], abs=0.02)
     with pytest.raises(ValueError, match="at least 2 seeds"):
         seed_noise(a)
 
