@@ -68,12 +68,16 @@ def seeds_from_runs(rows: list[dict], source: str | None = None) -> tuple[list[s
         if missing:
             raise InputError(f"line {number}: a run without {', '.join(missing)}: not a stand-alone runs log?",
                              file=source)
-        key, seed = str(row["key"]), int(row["seed"])
+        try:
+            key, seed, acc = str(row["key"]), int(row["seed"]), float(row["acc"])
+        except (TypeError, ValueError):
+            raise InputError(f"line {number}: seed {row['seed']!r} or acc {row['acc']!r} is not a number",
+                             file=source) from None
         if codes.setdefault(key, row["arch"]) != row["arch"]:
             raise InputError(f"line {number}: {key} has another arch code than on an earlier line", file=source)
         if seed in accs.setdefault(key, {}):
             raise InputError(f"line {number}: {key}, seed {seed} is run twice", file=source)
-        accs[key][seed] = float(row["acc"])
+        accs[key][seed] = acc
     seeds = sorted({seed for runs in accs.values() for seed in runs})
     keys = [key for key, runs in accs.items() if len(runs) == len(seeds)]
     return keys, {seed: [accs[key][seed] for key in keys] for seed in seeds}

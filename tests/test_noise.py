@@ -84,6 +84,7 @@ def test_noise_of_a_runs_log_equals_noise_of_its_seed_files(tmp_path, capsys):
      "line 2: a has another arch code"),
     ([{"key": "a", "arch": "11", "seed": 0, "acc": 0.8}, {"key": "a", "arch": "11", "seed": 0, "acc": 0.7}],
      "line 2: a, seed 0 is run twice"),
+    ([{"key": "a", "arch": "11", "seed": "x", "acc": 0.8}], "line 1: seed 'x' or acc 0.8 is not a number"),
     ([{"key": k, "arch": k, "seed": s, "acc": 0.8 + i / 100} for i, k in enumerate("ab") for s in (0, 1)],
      "holds 2 archs finished for each of 2 seed"),
 ])
