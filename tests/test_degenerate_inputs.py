@@ -31,6 +31,8 @@ def _list(path: Path, accs: list[float]):
     (["sample", "--space", "cvpr22_resnet48", "--n", "3", "--spread", "macs", "--small-input", "--out", "x.json"],
      "--spread: sampled archs are spread by the official network's sizes"),
     (["sample", "--space", "cvpr21_resnet20", "--n", "3", "--out", ""], "--out: must be a path, got ''"),
+    (["standalone", "--config", "c.yaml", "--archs", "a.json", "--out", "o.json", "--workers", "0"],
+     "argument --workers: must be an integer >= 1, got '0'"),
     (["noise", "a.json", "./a.json"], "a.json: is given twice"),
     (["noise", "a.json", "flat.json"], "flat.json: all 4 accuracies are equal"),
     (["report", "--gt", "a.json", "--seeds", "a.json", "b.json", "--space", "cvpr21_resnet20", "--out-dir", "r",

@@ -36,7 +36,7 @@ def add_commands(sub) -> None:
     p.add_argument("--archs", required=True, help="challenge-format arch list")
     p.add_argument("--out", required=True, help="mean accuracy over seeds; per-seed files and a runs log beside it")
     p.add_argument("--seeds", type=counting(0), nargs="+", default=None, help="training seeds (default: the config's seed)")
-    p.add_argument("--workers", type=int, default=1, help="parallel single-threaded processes")
+    p.add_argument("--workers", type=counting(1), default=1, help="parallel single-threaded processes")
     p.add_argument("--vdl-dir", help="VisualDL folder for every run's accuracy and seconds (default: "
                    "runs/standalone/<out's folder>-<out's stem>/vdl, or none with the recipe's log.visualdl: false)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -223,10 +223,6 @@ def run_standalone_cmd(args) -> int:
 
     cfg = load_config(args.config, args.set)
     archs = read_arch_file(args.archs, get_space(cfg["space"]))
-    if args.workers < 1:
-        from ..errors import InputError
-
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
     vdl_dir = args.vdl_dir or (default_vdl_dir(args.out) if cfg["log"]["visualdl"] else None)
     run_standalone(cfg, archs, args.out, args.seeds or [cfg["seed"]], args.workers, vdl_dir=vdl_dir)
     print(f"[standalone] wrote {args.out}")
