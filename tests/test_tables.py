@@ -448,3 +448,16 @@ def test_the_summary_gives_every_rows_kendall_and_difference_on_both_truths_once
     assert lines[4].split(" | ")[1] == "1"  # the anchor: one submission for all seeds
     with pytest.raises(InputError, match="which has no kept submission yet"):
         summary(groups, [0, 1], kept, table_bench, "cvpr21_resnet20", 10, "later", anchor, runs, resamples=50)
+
+
+@pytest.mark.parametrize("tool", ["cvpr21_tables", "cvpr22_tables"])
+def test_every_table_row_is_an_evaluated_stage_of_its_chain(tool):
+    import yaml
+    from conftest import load_tool
+
+    repo = Path(__file__).resolve().parents[1]
+    for group, rows in load_tool(tool).GROUPS.items():
+        for row in rows:
+            chain = yaml.safe_load((repo / row.chain).read_text())
+            assert row.stage in [stage["name"] for stage in chain["stages"]], (group, row)
+            assert row.stage in chain.get("evaluate", []), (group, row)
