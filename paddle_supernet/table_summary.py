@@ -54,7 +54,7 @@ def summary_markdown(rows: Mapping[str, Sequence[str]], reference: str, truths: 
 
 
 def bench_truths(bench, num_classes: int) -> list[dict]:
-    """The truths of a :class:`~paddle_supernet.tables.TableBench` for :func:`summary_markdown`: its
+    """The truths of a :class:`~paddle_supernet.table_bench.TableBench` for :func:`summary_markdown`: its
     ground truth, then its ``second_truth`` when that file is here."""
     gt_path = bench.folder / "gt.json"
     truths = [{"name": f"`gt.json` ({len(read_arch_file(str(gt_path)))} archs)", "path": gt_path,

@@ -42,7 +42,7 @@ def test_ground_truth_is_the_mean_of_the_seed_runs_in_the_log(bench):
                          ids=lambda p: p.name)
 def test_table_settings_read_and_score_their_own_archs(folder):
     from paddle_supernet.engine.config import load_config
-    from paddle_supernet.tables import read_table_bench
+    from paddle_supernet.table_bench import read_table_bench
 
     bench = read_table_bench(folder)
     # the chains score the benchmark's own arch list: the twins' default, or the folder's override
@@ -89,7 +89,7 @@ def test_the_32px_quick_start_trains_under_its_benchmarks_twin_rule():
 
     from paddle_supernet.engine.config import load_config
     from paddle_supernet.pipeline import load_chain
-    from paddle_supernet.tables import read_table_bench
+    from paddle_supernet.table_bench import read_table_bench
 
     repo = BENCH.parents[1]
     rule = read_table_bench(repo / "benchmarks" / "fmnist32-r48")

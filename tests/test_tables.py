@@ -46,7 +46,8 @@ def test_seed_rows_average_and_spread(tmp_path):
 
 def test_group_section_shows_finished_rows_and_names_the_pending_ones(tmp_path):
     from paddle_supernet.errors import InputError
-    from paddle_supernet.tables import TableBench, TableRow, group_section
+    from paddle_supernet.table_bench import TableBench, TableRow
+    from paddle_supernet.tables import group_section
 
     space = get_space("cvpr21_resnet20")
     codes = space.sample_unique(12, seed=2)
@@ -90,7 +91,9 @@ def _bench_with_rows(tmp_path, n=24):
 
 def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_path):
     from paddle_supernet.bootstrap import kendall, paired_difference
-    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
+    from paddle_supernet.table_bench import TableBench, TableRow
+    from paddle_supernet.table_runs import keep_submissions
+    from paddle_supernet.tables import group_section
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
@@ -126,7 +129,7 @@ def test_group_section_compares_every_row_with_the_reference_and_the_anchor(tmp_
 
 def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
     from paddle_supernet.errors import InputError
-    from paddle_supernet.tables import read_table_bench
+    from paddle_supernet.table_bench import read_table_bench
 
     folder = tmp_path / "b"
     folder.mkdir()
@@ -166,13 +169,14 @@ def test_read_table_bench_reads_the_file_and_names_bad_keys(tmp_path):
 
 
 def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
-    import paddle_supernet.tables as tables
+    import paddle_supernet.table_runs as table_runs
+    from paddle_supernet.table_bench import TableRow
 
     commands = []
-    monkeypatch.setattr(tables.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 0)
-    rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
-            tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
-    assert tables.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b"),
+    monkeypatch.setattr(table_runs.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 0)
+    rows = [TableRow("a", "x.yaml", "x_seed{seed}", "s1"), TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
+            TableRow("c", "y.yaml", "y_seed{seed}", "s")]
+    assert table_runs.run_chains(rows, [0, 1], tmp_path, tmp_path, "py", ("optimizer.lr_scale=4", "eval.note=a b"),
                              ("data.image_size=32",), "runs/at32") == [0, 0]
     assert len(commands) == 4  # one per distinct chain and seed, not per row
     for seed in (0, 1):
@@ -182,13 +186,14 @@ def test_run_chains_passes_the_twin_rule_to_every_chain(tmp_path, monkeypatch):
                     "--shared-root", "runs/at32", "--run-root", f"{tmp_path}/{chain}_seed{seed}"] in commands
     # chains run in order within a seed, and the first failure stops that seed
     commands.clear()
-    monkeypatch.setattr(tables.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 3)
-    assert tables.run_chains(rows, [0], tmp_path, tmp_path, "py") == [3] and len(commands) == 1
+    monkeypatch.setattr(table_runs.subprocess, "call", lambda argv, **kwargs: commands.append(argv) or 3)
+    assert table_runs.run_chains(rows, [0], tmp_path, tmp_path, "py") == [3] and len(commands) == 1
 
 
 def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_kept_chains(tmp_path, monkeypatch,
                                                                                            capsys):
-    import paddle_supernet.tables as tables
+    import paddle_supernet.table_runs as table_runs
+    from paddle_supernet.table_bench import TableRow
 
     runs, kept, ran = tmp_path / "runs", tmp_path / "kept", []
 
@@ -203,11 +208,11 @@ def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_k
             (run_root / stage / "submission.json").write_text(f"{run_root.name} {stage}\n")
         return 0
 
-    monkeypatch.setattr(tables.subprocess, "call", chain)
-    rows = [tables.TableRow("a", "x.yaml", "x_seed{seed}", "s1"), tables.TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
-            tables.TableRow("c", "y.yaml", "y_seed{seed}", "s")]
+    monkeypatch.setattr(table_runs.subprocess, "call", chain)
+    rows = [TableRow("a", "x.yaml", "x_seed{seed}", "s1"), TableRow("b", "x.yaml", "x_seed{seed}", "s2"),
+            TableRow("c", "y.yaml", "y_seed{seed}", "s")]
     runs.mkdir()
-    assert tables.run_chains(rows, [0], runs, tmp_path, "py", kept=kept) == [0]
+    assert table_runs.run_chains(rows, [0], runs, tmp_path, "py", kept=kept) == [0]
     assert ran == [("x.yaml", "x_seed0"), ("y.yaml", "y_seed0")]
     out = capsys.readouterr().out  # a line per chain, then the whole run's progress with its rate and ETA
     assert "[tables] x.yaml seed 0: done\n[tables] 1/2 (50.0%)" in out and "[tables] 2/2 (100.0%)" in out
@@ -217,13 +222,14 @@ def test_run_chains_keeps_each_chain_as_it_finishes_and_a_fresh_checkout_skips_k
     fresh.mkdir()
     (kept / "x_seed0/s2.json").unlink()
     ran.clear()
-    assert tables.run_chains(rows, [0], fresh, tmp_path, "py", kept=kept) == [0]
+    assert table_runs.run_chains(rows, [0], fresh, tmp_path, "py", kept=kept) == [0]
     assert ran == [("x.yaml", "x_seed0")] and (kept / "x_seed0/s2.json").read_text() == "x_seed0 s2\n"
     assert "[tables] 2/2 (100.0%)" in capsys.readouterr().out  # the kept chain counts as done
 
 
 def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
-    from paddle_supernet.tables import TableRow, keep_submissions
+    from paddle_supernet.table_bench import TableRow
+    from paddle_supernet.table_runs import keep_submissions
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("later", "c.yaml", "later_seed{seed}", "l")]
@@ -238,7 +244,9 @@ def test_keep_submissions_copies_finished_rows_byte_for_byte_once(tmp_path):
 
 def test_the_table_command_writes_its_group_section_under_the_benchmarks_heading_and_keeps_the_runs(
         tmp_path, monkeypatch):
-    from paddle_supernet.tables import TableRow, run_table_main, section_mark
+    from paddle_supernet.table_bench import TableRow
+    from paddle_supernet.table_runs import run_table_main
+    from paddle_supernet.tables import section_mark
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     (bench / "tables.yaml").write_text(f"heading: '# My table'\nrun_root: {runs.name}\n")
@@ -274,7 +282,8 @@ def test_the_table_command_writes_its_group_section_under_the_benchmarks_heading
 def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_the_anchor(tmp_path, monkeypatch, capsys):
     import scipy.stats
 
-    import paddle_supernet.tables as tables
+    import paddle_supernet.table_runs as table_runs
+    from paddle_supernet.table_bench import TableRow
     from paddle_supernet.io.challenge_json import read_arch_file
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
@@ -282,7 +291,7 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
         (bench / name).unlink()  # the check needs no ground truth
     (bench / "tables.yaml").write_text(f"heading: '# h'\nrun_root: {runs.name}\nset: [optimizer.lr_scale=0.5]\n")
     ran = []
-    monkeypatch.setattr(tables, "run_chains", lambda rows, seeds, *rest: ran.append(([r.label for r in rows], seeds, rest[3]))
+    monkeypatch.setattr(table_runs, "run_chains", lambda rows, seeds, *rest: ran.append(([r.label for r in rows], seeds, rest[3]))
                         or [0] * len(seeds))
     made = []
 
@@ -290,9 +299,9 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
         made.append(make)
         return "start", str(run_root / "anchor" / "submission.json")
 
-    rows = [tables.TableRow("base", "c.yaml", "base_seed{seed}", "b"), tables.TableRow("good", "c.yaml", "good_seed{seed}", "g")]
+    rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
     monkeypatch.setattr("sys.argv", ["tool", "--bench", "b", "--twin-check"])
-    assert tables.run_table_main(doc="d", tool="tool", groups={"one": rows}, titles={"one": "One"}, default_group="one",
+    assert table_runs.run_table_main(doc="d", tool="tool", groups={"one": rows}, titles={"one": "One"}, default_group="one",
                                  benches={"b": bench}, tables_file="t.md", space="cvpr21_resnet20", num_classes=10,
                                  repo=tmp_path, reference="base", anchor=anchor) == 0
     assert ran == [(["base"], [0, 1], ("optimizer.lr_scale=0.5",))]
@@ -311,7 +320,8 @@ def test_the_twin_check_runs_only_the_reference_row_and_prints_its_kendall_with_
 
 
 def test_the_anchor_is_scored_only_when_neither_its_run_nor_its_kept_copy_has_it(tmp_path):
-    from paddle_supernet.tables import TableBench, anchor_kept_path, kept_anchor
+    from paddle_supernet.table_bench import TableBench
+    from paddle_supernet.table_runs import anchor_kept_path, kept_anchor
 
     made, runs, kept = [], tmp_path / "runs", tmp_path / "kept"
 
@@ -336,7 +346,7 @@ def test_the_anchor_is_scored_only_when_neither_its_run_nor_its_kept_copy_has_it
 def test_the_pretrained_network_is_scored_with_the_twin_rules_eval_values_only(tmp_path):
     from conftest import load_tool
 
-    from paddle_supernet.tables import TableBench
+    from paddle_supernet.table_bench import TableBench
 
     module = load_tool("cvpr22_tables")
     bench = TableBench(tmp_path / "b", "runs", "# h", None,
@@ -351,7 +361,9 @@ def test_group_section_also_compares_the_rows_on_a_second_truth(tmp_path):
     from scipy import stats
 
     from paddle_supernet.errors import InputError
-    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
+    from paddle_supernet.table_bench import TableBench, TableRow
+    from paddle_supernet.table_runs import keep_submissions
+    from paddle_supernet.tables import group_section
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
@@ -387,7 +399,9 @@ def test_group_section_also_compares_the_rows_on_a_second_truth(tmp_path):
 
 def test_group_section_says_which_paper_orderings_reproduce_on_both_truths(tmp_path):
     from paddle_supernet.paper_claims import PaperClaim, claims_markdown
-    from paddle_supernet.tables import TableBench, TableRow, group_section, keep_submissions
+    from paddle_supernet.table_bench import TableBench, TableRow
+    from paddle_supernet.table_runs import keep_submissions
+    from paddle_supernet.tables import group_section
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     rows = [TableRow("base", "c.yaml", "base_seed{seed}", "b"), TableRow("good", "c.yaml", "good_seed{seed}", "g")]
@@ -414,7 +428,8 @@ def test_the_summary_gives_every_rows_kendall_and_difference_on_both_truths_once
 
     from paddle_supernet.bootstrap import kendall, paired_difference
     from paddle_supernet.errors import InputError
-    from paddle_supernet.tables import TableBench, TableRow, keep_submissions, summary
+    from paddle_supernet.table_bench import TableBench, TableRow
+    from paddle_supernet.table_runs import keep_submissions, summary
 
     bench, runs, codes, truth = _bench_with_rows(tmp_path)
     base = TableRow("base", "c.yaml", "base_seed{seed}", "b")

@@ -20,7 +20,9 @@ from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
 
 quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.paper_claims import PaperClaim  # noqa: E402
-from paddle_supernet.tables import TableBench, TableRow, run_table_main, section_mark  # noqa: E402
+from paddle_supernet.table_bench import TableBench, TableRow  # noqa: E402
+from paddle_supernet.table_runs import run_table_main  # noqa: E402
+from paddle_supernet.tables import section_mark  # noqa: E402
 
 CHAINS = {
     "paper": {"base": ["stage1", "stage2", "stage3"], "oe": ["stage1"], "prl_oe": ["stage1", "stage2", "stage3"]},

@@ -39,7 +39,8 @@ from paddle_supernet.quiet_import import quiet_paddle_import  # noqa: E402
 quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.errors import InputError  # noqa: E402
 from paddle_supernet.paper_claims import PaperClaim  # noqa: E402
-from paddle_supernet.tables import TABLE_BENCH_FILE, TableBench, TableRow, run_table_main  # noqa: E402
+from paddle_supernet.table_bench import TABLE_BENCH_FILE, TableBench, TableRow  # noqa: E402
+from paddle_supernet.table_runs import run_table_main  # noqa: E402
 
 BENCHMARKS = REPO / "benchmarks"
 DEFAULT_BENCH = "fmnist-r48"
