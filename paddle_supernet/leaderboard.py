@@ -37,7 +37,7 @@ from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import ranking_metrics
 from .noise import seed_noise
-from .proxies import proxy_submission
+from .proxies import PROXY_LABELS, PROXY_NAMES, proxy_submission
 from .report import band_keys, beyond_size, space_for
 
 
@@ -157,11 +157,6 @@ def train_seconds(row: LeaderRow, run_root: Path, seed: int, repo: Path) -> floa
 
 def _scores(submission: Mapping, keys: list[str]) -> np.ndarray:
     return np.array([float(submission[key].acc) for key in keys])
-
-
-#: the size proxies' short names and rows, by proxy name
-PROXY_NAMES = {"params": "params", "macs": "MACs"}
-PROXY_LABELS = {proxy: f"{name} proxy" for proxy, name in PROXY_NAMES.items()}
 
 
 def _rankers(rows: Mapping[str, list[str]], gt_path: str, space_name: str, num_classes: int,

@@ -17,6 +17,9 @@ from .errors import InputError
 from .io.challenge_json import ArchEntry, ArchList, with_scores
 
 PROXIES = ("params", "macs")
+#: each proxy's short name and its row label in reports and tables
+PROXY_NAMES = {"params": "params", "macs": "MACs"}
+PROXY_LABELS = {proxy: f"{name} proxy" for proxy, name in PROXY_NAMES.items()}
 
 
 def model_variant(model_cfg: dict, image_size: int | None = None) -> dict:

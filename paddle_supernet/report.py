@@ -22,7 +22,7 @@ from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
 from .metrics import format_metrics_table, partial_pearson, ranking_metrics, shared_keys
-from .proxies import proxy_submission
+from .proxies import PROXY_LABELS, proxy_submission
 from .spaces import get_space
 
 
@@ -63,7 +63,7 @@ def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, s
     loaded = {name: read_arch_file(path, space) for name, path in submissions.items()}
     rows = {name: {**ranking_metrics(sub, gt, submission_name=submissions[name], gt_name=gt_path),
                    "beyond_size": beyond_size(sub, gt, space, variant)} for name, sub in loaded.items()}
-    for proxy, label in (("params", "params proxy"), ("macs", "MACs proxy")):
+    for proxy, label in PROXY_LABELS.items():
         sub = proxy_submission(space, gt, proxy, **variant)
         rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space, variant)}
     if len(seed_paths) == 2:

@@ -13,9 +13,8 @@ import numpy as np
 
 from .bootstrap import kendall, paired_difference
 from .io.challenge_json import read_arch_file
-from .leaderboard import PROXY_LABELS
 from .paper_claims import aligned_scores
-from .proxies import proxy_submission
+from .proxies import PROXY_LABELS, proxy_submission
 from .report import space_for
 
 
