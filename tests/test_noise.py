@@ -106,3 +106,21 @@ def test_noise_refuses_seed_files_and_a_runs_log_together(tmp_path, capsys):
     assert "seed files or --runs, not both" in capsys.readouterr().err
     assert main(["noise", "--runs", str(tmp_path / "none.jsonl")]) == 2
     assert "none.jsonl: no such runs log" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`paddle-supernet noise ... | head -1`: the command stops quietly when its reader goes away."""
+    import subprocess
+    import sys
+
+    from paddle_supernet.io.challenge_json import ArchEntry, write_arch_file
+
+    for seed in (0, 1):
+        write_arch_file(tmp_path / f"s{seed}.json", {f"arch{i + 1}": ArchEntry(c, 0.8 + (i * (seed + 2)) % 7 / 100)
+                                                     for i, c in enumerate(["4-" * 19 + "4", "8-" * 19 + "8",
+                                                                            "12-" * 19 + "12", "16-" * 19 + "16"])})
+    proc = subprocess.Popen([sys.executable, "-m", "paddle_supernet", "noise", str(tmp_path / "s0.json"),
+                             str(tmp_path / "s1.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1 and "Traceback" not in err and "BrokenPipe" not in err, err

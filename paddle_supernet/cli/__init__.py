@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import InputError
@@ -69,10 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         from ..io.guards import check_command
 
         check_command(args)  # no output over an input, before any work
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # here, so that a reader that stopped early (`| head`) is caught below
+        return code
     except InputError as err:
         print(f"paddle-supernet {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
