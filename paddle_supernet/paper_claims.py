@@ -78,10 +78,11 @@ def claims_markdown(claims: Sequence[PaperClaim], rows: Mapping[str, Sequence[st
     header = "| the paper's ordering | the paper | " + " | ".join(
         f"better - worse on {name} [95%] | verdict" for name, _ in truths) + " |"
     lines = [header, "|" + "---|" * (2 + 2 * len(truths))]
-    loaded = [(read_arch_file(str(path)), {}) for _, path in truths]
+    loaded = [(truth, np.array([float(entry.acc) for entry in truth.values()]), {})
+              for truth in (read_arch_file(str(path)) for _, path in truths)]
     for claim in claims:
         cells = []
-        for truth, cache in loaded:
+        for truth, target, cache in loaded:
             if not rows.get(claim.better) or not rows.get(claim.worse):
                 cells += ["-", "pending"]
                 continue
@@ -89,7 +90,6 @@ def claims_markdown(claims: Sequence[PaperClaim], rows: Mapping[str, Sequence[st
                 if label not in cache:
                     cache[label] = aligned_scores(rows[label], truth)
             better, worse = cache[claim.better], cache[claim.worse]
-            target = np.array([float(entry.acc) for entry in truth.values()])
             d = paired_difference(better, worse, target, METRICS[claim.metric], resamples=resamples)
             cells += [str(d), verdict(d)]
         lines.append(f"| {claim.better} > {claim.worse} | {claim.paper_text()} | " + " | ".join(cells) + " |")

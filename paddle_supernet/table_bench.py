@@ -117,3 +117,20 @@ def read_table_bench(folder: str | Path) -> TableBench:
     return TableBench(folder, data["run_root"], data["heading"].rstrip("\n"), data.get("variant"),
                       tuple(data.get("set") or []), tuple(data.get("set_all") or []), data.get("shared_root"),
                       second)
+
+
+def bench_truths(bench: TableBench, num_classes: int) -> list[dict]:
+    """The truths of a :class:`TableBench` (mappings of ``name``, ``path``, ``num_classes`` and ``variant``, as
+    :func:`~paddle_supernet.table_summary.summary_markdown` and the paper orderings take them): its
+    ground truth, then its ``second_truth`` when that file is here."""
+    from .io.challenge_json import read_arch_file
+
+    gt_path = bench.folder / "gt.json"
+    truths = [{"name": f"`gt.json` ({len(read_arch_file(str(gt_path)))} archs)", "path": gt_path,
+               "num_classes": num_classes, "variant": bench.variant}]
+    second = bench.second_truth
+    if second and (bench.folder / second["path"]).exists():
+        path = bench.folder / second["path"]
+        truths.append({"name": f"`{path.name}` ({len(read_arch_file(str(path)))} archs)", "path": path,
+                       "num_classes": second.get("num_classes", num_classes), "variant": second.get("variant")})
+    return truths

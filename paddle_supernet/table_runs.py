@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from .errors import InputError
-from .table_bench import TableBench, TableRow, read_table_bench
+from .table_bench import TableBench, TableRow, bench_truths, read_table_bench
 from .tables import anchor_agreement, group_section, read_sections, write_sections
 
 
@@ -136,7 +136,7 @@ def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space
             run_root: Path, resamples: int = 2000) -> str:
     """The compact table of :func:`~paddle_supernet.table_summary.summary_markdown` over every group's
     rows (each label once, in the groups' order) and the anchor, from the submissions kept in ``kept``."""
-    from .table_summary import bench_truths, summary_markdown
+    from .table_summary import summary_markdown
 
     rows: dict[str, list[str]] = {}
     for group_rows in groups.values():

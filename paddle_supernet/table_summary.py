@@ -51,16 +51,3 @@ def summary_markdown(rows: Mapping[str, Sequence[str]], reference: str, truths: 
         lines.append(f"| {label} | {seeds} | " + " | ".join(" | ".join(cells[label]) for cells in columns) + " |")
     return "\n".join(lines)
 
-
-def bench_truths(bench, num_classes: int) -> list[dict]:
-    """The truths of a :class:`~paddle_supernet.table_bench.TableBench` for :func:`summary_markdown`: its
-    ground truth, then its ``second_truth`` when that file is here."""
-    gt_path = bench.folder / "gt.json"
-    truths = [{"name": f"`gt.json` ({len(read_arch_file(str(gt_path)))} archs)", "path": gt_path,
-               "num_classes": num_classes, "variant": bench.variant}]
-    second = bench.second_truth
-    if second and (bench.folder / second["path"]).exists():
-        path = bench.folder / second["path"]
-        truths.append({"name": f"`{path.name}` ({len(read_arch_file(str(path)))} archs)", "path": path,
-                       "num_classes": second.get("num_classes", num_classes), "variant": second.get("variant")})
-    return truths

@@ -22,7 +22,7 @@ from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import METRIC_NAMES, ranking_metrics
 from .report import beyond_size, only_keys, report_rows, space_for
-from .table_bench import TABLE_BENCH_FILE, TableBench, TableRow
+from .table_bench import TABLE_BENCH_FILE, TableBench, TableRow, bench_truths
 
 
 def seed_rows(rows: Mapping[str, list[str]], gt_path: str, keys: Collection[str] | None = None,
@@ -147,28 +147,26 @@ def group_section(group: str, title: str, rows: list[TableRow], seeds: list[int]
         if scored_anchor:
             lines += [f"How far each row moved from the {scored_anchor[0]} (Kendall of its scores with that row's, "
                       "per seed):", "", anchor_agreement(submissions, scored_anchor[1]), ""]
-        return "\n".join(lines + claim_lines(claims, submissions, bench, gt_path, len(gt), resamples))
+        return "\n".join(lines + claim_lines(claims, submissions, bench, num_classes, resamples))
     if reference is not None:
         lines += [f"(The differences from the {reference} row appear once it is finished.)", ""]
     return "\n".join(lines + [
         f"All {len(gt)} archs:", "", seed_table(submissions, gt_path, seed_paths, space, num_classes, variant=variant), "",
         f"The {len(middle)} archs in the middle half of the MACs range (similar sizes):", "",
         seed_table(submissions, gt_path, seed_paths, space, num_classes, middle, variant), ""]
-        + claim_lines(claims, submissions, bench, gt_path, len(gt), resamples))
+        + claim_lines(claims, submissions, bench, num_classes, resamples))
 
 
-def claim_lines(claims: list | None, rows: Mapping[str, list[str]], bench: TableBench, gt_path: str, n_archs: int,
+def claim_lines(claims: list | None, rows: Mapping[str, list[str]], bench: TableBench, num_classes: int,
                 resamples: int = 2000) -> list[str]:
-    """Markdown lines: which of the paper's ``claims`` reproduce on the benchmark's ground truth and, when
-    its file is here, on its ``second_truth`` (:func:`~paddle_supernet.paper_claims.claims_markdown`)."""
+    """Markdown lines: which of the paper's ``claims`` reproduce on the benchmark's truths (its ground
+    truth and, when its file is here, its ``second_truth``: :func:`~paddle_supernet.table_bench.bench_truths`;
+    :func:`~paddle_supernet.paper_claims.claims_markdown`)."""
     if not claims:
         return []
     from .paper_claims import claims_markdown
 
-    truths = [(f"`{Path(gt_path).name}` ({n_archs} archs)", gt_path)]
-    second = bench.second_truth
-    if second and (bench.folder / second["path"]).exists():
-        truths.append((f"`{Path(second['path']).name}`", str(bench.folder / second["path"])))
+    truths = [(truth["name"], str(truth["path"])) for truth in bench_truths(bench, num_classes)]
     return ["### The paper's orderings", "",
             "Each ordering the paper reports between two of these rows, on the paper's metric: the difference "
             "better minus worse here (seed means), with a 95% paired bootstrap interval over archs, pooled over "

@@ -416,7 +416,7 @@ def test_group_section_says_which_paper_orderings_reproduce_on_both_truths(tmp_p
     subs = {label: [str(kept / f"{label}_seed{s}" / f"{stage}.json") for s in (0, 1)]
             for label, stage in (("base", "b"), ("good", "g"))}
     expected = claims_markdown(claims, subs, [("`gt.json` (24 archs)", str(bench / "gt.json")),
-                                              ("`other.json`", str(tmp_path / "shared" / "other.json"))], 200)
+                                              ("`other.json` (10 archs)", str(tmp_path / "shared" / "other.json"))], 200)
     assert expected in tail and "| good > base | Kendall 0.86 vs 0.85 (Table 1) |" in tail
     without = group_section("g", "title", rows, [0, 1], kept, TableBench(bench, "runs", "# h"), "tool",
                             "cvpr21_resnet20", 10, reference="base", resamples=200)

@@ -27,7 +27,7 @@ quiet_paddle_import()  # before anything below imports Paddle
 from paddle_supernet.bootstrap import metric_interval  # noqa: E402
 from paddle_supernet.engine.config import load_config  # noqa: E402
 from paddle_supernet.io.result_log import ResultLog  # noqa: E402
-from paddle_supernet.noise import seed_noise  # noqa: E402
+from paddle_supernet.noise import seed_noise, seeds_from_runs  # noqa: E402
 from paddle_supernet.proxies import model_variant  # noqa: E402
 from paddle_supernet.spaces import get_space  # noqa: E402
 
@@ -64,11 +64,8 @@ def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> di
     cfg = load_config(folder / "recipe.yaml")
     space = get_space(cfg["space"])
     variant = model_variant(cfg["model"], cfg["data"]["image_size"])
-    by_arch: dict = {}
-    for row in rows:
-        by_arch.setdefault(row["key"], {})[row["seed"]] = row
-    seeds = sorted({row["seed"] for row in rows})
-    complete = [k for k, v in by_arch.items() if all(s in v for s in seeds)]
+    complete, accs = seeds_from_runs(rows, str(folder / "gt.runs.jsonl"))  # the archs every seed finished
+    seeds = list(accs)
     out = {"recipe": folder.name, "runs": len(rows), "archs": len(complete),
            "seconds": float(np.mean([r["seconds"] for r in rows]))}
     pairs = [(row["seconds"], reference[(row["key"], row["seed"])]) for row in rows
@@ -76,10 +73,11 @@ def summarise(folder: Path, imagenet: dict, reference: dict | None = None) -> di
     out["cost_ratio"] = float(np.median([a / b for a, b in pairs])) if pairs else None
     if len(seeds) < 2 or len(complete) < 5:  # the bootstrap intervals need 5 archs
         return out
-    table = [[by_arch[k][s]["acc"] for k in complete] for s in seeds]
+    table = list(accs.values())
     noise = seed_noise(*table)
     mean = np.mean(table, axis=0)
-    codes = [by_arch[k][seeds[0]]["arch"] for k in complete]
+    code_of = {row["key"]: row["arch"] for row in rows}
+    codes = [code_of[k] for k in complete]
     macs = [space.macs(c, **variant) for c in codes]
     depth = [total_depth(space, c) for c in codes] if total_depth(space, codes[0]) is not None else None
     last = [last_stage_depth(space, c) for c in codes] if depth else None
