@@ -1,8 +1,9 @@
 """Ranking reports: named submissions against a ground truth, with the baselines always present.
 
 The table always has the params and MACs proxy rows and the seed-to-seed
-ceiling (the ground truth's two seeds scored against each other: the noise
-level no supernet can beat), and a "Pearson beyond size" column: the partial
+ceiling (the ground truth's two seeds scored against each other), then the noise
+ceiling (what a ranker that knew the true accuracies would reach against the
+seeds' mean: the level no supernet can beat), and a "Pearson beyond size" column: the partial
 correlation with log params and log MACs held fixed, which a pure size proxy
 cannot win. One scatter plot per submission (supernet score
 against stand-alone accuracy) is written as PNG.
@@ -22,6 +23,7 @@ from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
 from .metrics import format_metrics_table, partial_pearson, ranking_metrics, shared_keys
+from .noise import seed_noise
 from .proxies import PROXY_LABELS, proxy_submission
 from .spaces import get_space
 
@@ -66,12 +68,30 @@ def report_rows(gt_path: str, seed_paths: list[str], submissions: Mapping[str, s
     for proxy, label in PROXY_LABELS.items():
         sub = proxy_submission(space, gt, proxy, **variant)
         rows[label] = {**ranking_metrics(sub, gt), "beyond_size": beyond_size(sub, gt, space, variant)}
-    if len(seed_paths) == 2:
-        a, b = (read_arch_file(p, space) for p in seed_paths)
+    if len(seed_paths) >= 2:  # the first two seeds against each other; the noise ceiling takes them all
+        a, b = (read_arch_file(p, space) for p in seed_paths[:2])
         b = only_keys(b, gt)
         rows["seed-to-seed ceiling"] = {**ranking_metrics(a, b, submission_name=seed_paths[0], gt_name=seed_paths[1]),
                                         "beyond_size": beyond_size(a, b, space, variant)}
     return rows, {**loaded}
+
+
+def noise_ceiling_line(seed_paths: list[str], keys: Collection[str]) -> str:
+    """One markdown line: what a ranker that knew the true accuracies would reach against the mean of the
+    ground truth's seeds (``seed_paths``, >= 2) over ``keys`` (:func:`~paddle_supernet.noise.seed_noise`);
+    empty with fewer than two seeds. The seed-to-seed row compares one seed with another; this is the
+    ceiling of a row scored on their mean."""
+    if len(seed_paths) < 2:
+        return ""
+    files = [read_arch_file(path) for path in seed_paths]
+    missing = [(path, key) for path, file in zip(seed_paths, files) for key in keys if key not in file]
+    if missing:
+        raise InputError("the seed file lacks this arch of the ground truth", file=missing[0][0], key=missing[0][1])
+    noise = seed_noise(*([file[key].acc for key in keys] for file in files))
+    return (f"Noise ceiling (`paddle-supernet noise`): a ranker that knew the true accuracies would reach Kendall "
+            f"{noise['perfect_ranker_kendall']:.3f} and Pearson {np.sqrt(noise['mean_reliability']):.3f} against "
+            f"this {len(files)}-seed mean over its {len(keys)} archs (reliability {noise['mean_reliability']:.2f}, "
+            f"sigma_seed {100 * noise['sigma_seed']:.2f} against sigma_arch {100 * noise['sigma_arch']:.2f} points).")
 
 
 def scatter_png(path: Path, submission: Mapping, gt: Mapping, title: str) -> None:
@@ -120,12 +140,16 @@ def write_report(gt_path: str, seed_paths: list[str], submissions: Mapping[str, 
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, loaded = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, variant=variant)
     gt = read_arch_file(gt_path)
-    lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), ""]
+    ceiling = noise_ceiling_line(seed_paths, list(gt))
+    lines = [f"# {title}", "", f"Ground truth: `{gt_path}`.", "", format_metrics_table(rows), "",
+             *([ceiling, ""] if ceiling else [])]
     if band is not None:
         keys = band_keys(gt, space_for(space_name, num_classes), *band, variant=variant)
         band_rows, _ = report_rows(gt_path, seed_paths, submissions, space_name, num_classes, keys, variant)
+        ceiling = noise_ceiling_line(seed_paths, keys)
         lines += [f"Only the {len(keys)} archs whose MACs rank lies in the {band[0]:g}-{band[1]:g} quantile band "
-                  "(archs of similar size, where random samples crowd):", "", format_metrics_table(band_rows), ""]
+                  "(archs of similar size, where random samples crowd):", "", format_metrics_table(band_rows), "",
+                  *([ceiling, ""] if ceiling else [])]
     for name, sub in loaded.items():
         png = f"scatter_{_slug(name)}.png"
         scatter_png(out_dir / png, sub, gt, f"{name}: Kendall {rows[name]['kendall']:.3f}, n={rows[name]['n']}")

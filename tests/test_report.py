@@ -77,3 +77,43 @@ def test_report_band_table_restricts_every_row_to_the_middle_archs(tmp_path):
         assert f"| {name} | 11 | {m['kendall']:.4f} | {m['pearson']:.4f} |" in text
     assert main(["report", "--gt", str(files["gt"]), "--seeds", str(files["s0"]), str(files["s1"]),
                  "--space", "cvpr21_resnet20", "--out-dir", str(out_dir), "--band", "half"]) == 2
+
+
+def test_report_states_the_noise_ceiling_of_the_seeds_mean(tmp_path):
+    """The noise-ceiling line, checked against the two-seed variance components computed here: the seed
+    noise from the seeds' difference, the arch spread from their mean, then Spearman-Brown and Greiner."""
+    from paddle_supernet.report import noise_ceiling_line
+
+    space = get_space("cvpr21_resnet20", num_classes=10)
+    codes = space.sample_unique(40, seed=1)
+    rng = np.random.default_rng(1)
+    truth = rng.normal(0.8, 0.01, 40)
+    accs = [truth + rng.normal(0, 0.01, 40), truth + 0.003 + rng.normal(0, 0.01, 40)]
+    paths = []
+    for seed, values in enumerate(accs):
+        paths.append(str(tmp_path / f"gt.seed{seed}.json"))
+        write_arch_file(paths[-1], {f"arch{i + 1}": ArchEntry(c, float(v)) for i, (c, v) in enumerate(zip(codes, values))})
+    keys = [f"arch{i + 1}" for i in range(40)]
+    sigma_seed2 = np.var(accs[0] - accs[1], ddof=1) / 2
+    sigma_arch2 = np.var((accs[0] + accs[1]) / 2, ddof=1) - sigma_seed2 / 2
+    rho = sigma_arch2 / (sigma_arch2 + sigma_seed2)
+    reliability = 2 * rho / (1 + rho)
+    line = noise_ceiling_line(paths, keys)
+    assert f"Kendall {2 / np.pi * np.arcsin(np.sqrt(reliability)):.3f} and Pearson {np.sqrt(reliability):.3f}" in line
+    assert "2-seed mean over its 40 archs" in line and noise_ceiling_line(paths[:1], keys) == ""
+    import pytest
+
+    from paddle_supernet.errors import InputError
+
+    with pytest.raises(InputError, match=r"gt\.seed0\.json: arch41: the seed file lacks"):
+        noise_ceiling_line(paths, keys + ["arch41"])
+
+
+def test_report_cli_refuses_a_single_seed(tmp_path, capsys):
+    space = get_space("cvpr21_resnet20", num_classes=10)
+    path = tmp_path / "gt.seed0.json"
+    write_arch_file(path, {f"arch{i + 1}": ArchEntry(c, 0.5 + i / 100) for i, c in enumerate(space.sample_unique(5, seed=0))})
+    assert main(["report", "--gt", str(path), "--seeds", str(path), "--space", "cvpr21_resnet20",
+                 "--out-dir", str(tmp_path / "out")]) != 0
+    assert "gt.seed0.json: --seeds needs the ground truth of two or more training seeds" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

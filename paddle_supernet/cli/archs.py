@@ -89,8 +89,9 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("report", help="markdown table + scatter plots: submissions vs ground truth, proxies, ceiling")
     p.add_argument("--gt", required=True, help="ground truth (e.g. the mean over seeds)")
-    p.add_argument("--seeds", nargs=2, required=True, metavar=("SEED_A", "SEED_B"),
-                   help="the ground truth of two training seeds (the ceiling row)")
+    p.add_argument("--seeds", nargs="+", required=True, metavar="SEED_FILE",
+                   help="the ground truth of each training seed, two or more: the first two give the seed-to-seed "
+                        "row, all of them the noise ceiling")
     p.add_argument("--space", required=True, help=SPACES_HELP)
     p.add_argument("--num-classes", type=int, help="classifier size for the proxies (default: the space's)")
     p.add_argument("--submission", action="append", default=[], help="NAME=PATH (repeat)")
@@ -242,6 +243,8 @@ def run_merge(args) -> int:
 def run_report(args) -> int:
     from ..report import write_report
 
+    if len(args.seeds) < 2:
+        raise InputError("--seeds needs the ground truth of two or more training seeds", file=args.seeds[0])
     print(write_report(args.gt, args.seeds, named_paths(args.submission), args.space, args.out_dir,
                        args.num_classes, args.title, parse_band(args.band) if args.band else None,
                        _resnet48_variant(args)))
