@@ -21,6 +21,9 @@ Prints archs/hour and each path's speed-up over naive (goal >= 5) and ratio to t
 
     OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 6
     OMP_NUM_THREADS=1 python bench/eval_throughput.py --archs 2 --official   # the full-size 2022 network
+    # the fmnist32-r48 tables' scoring (32x32, 100 archs each its own structure):
+    OMP_NUM_THREADS=1 python bench/eval_throughput.py --space cvpr22_resnet48 --no-list --archs 4 \
+        --set data.image_size=32
 """
 import argparse
 import random
@@ -186,15 +189,18 @@ def main() -> None:
     parser.add_argument("--no-drawn", action="store_true", help="archs in list order only")
     parser.add_argument("--structure-sample", type=int, default=1000,
                         help="consecutive sorted archs in which to count how many in a row share a structure")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value for the scale measured (repeat), e.g. data.image_size=32")
     args = parser.parse_args()
     if args.official:
-        bench_space("cvpr22_resnet48 (official, 224x224)", SCALES["cvpr22_resnet48"], args.archs, args.threads, OFFICIAL,
+        bench_space("cvpr22_resnet48 (official, 224x224)", SCALES["cvpr22_resnet48"], args.archs, args.threads,
+                    OFFICIAL + args.set,
                     arch_list=None if args.no_list else LISTS["cvpr22_resnet48"],
                     run_length_sample=args.structure_sample, drawn_set=not args.no_drawn)
         return
     for space_name, config in SCALES.items():
         if args.space in ("both", space_name):
-            bench_space(space_name, config, args.archs, args.threads,
+            bench_space(space_name, config, args.archs, args.threads, args.set,
                         arch_list=None if args.no_list else LISTS[space_name],
                         run_length_sample=args.structure_sample, drawn_set=not args.no_drawn)
 
