@@ -36,7 +36,7 @@ from .engine.progress import JobProgress
 from .errors import InputError
 from .io.challenge_json import read_arch_file
 from .metrics import ranking_metrics
-from .noise import seed_noise
+from .noise import noise_summary
 from .proxies import PROXY_LABELS, PROXY_NAMES, proxy_submission
 from .report import band_keys, beyond_size, space_for
 
@@ -185,7 +185,7 @@ def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths
     if reference not in runs:
         raise InputError(f"the reference row {reference!r} has no finished submission yet")
     seeds = [_scores(read_arch_file(p, space), keys) for p in seed_paths]
-    noise = seed_noise(*seeds) if len(seeds) >= 2 else None
+    noise = noise_summary(*seeds) if len(seeds) >= 2 else None
 
     def metrics(scores: np.ndarray) -> dict:
         sub = {k: type(gt[k])(gt[k].arch, float(v)) for k, v in zip(keys, scores)}
@@ -220,7 +220,9 @@ def leaderboard_markdown(rows: Mapping[str, list[str]], gt_path: str, seed_paths
         lines.append(f"| seed-to-seed ceiling (mean over {len(seeds) * (len(seeds) - 1) // 2} pairs of ground-truth "
                      f"seeds) | - | {noise['kendall']:.3f} | {noise['pearson']:.3f} | - | - | - | - | - | - | - |")
         lines.append(f"| noise ceiling: a ranker that knew the true accuracies, against this {len(seeds)}-seed mean "
-                     f"(`paddle-supernet noise`) | - | {noise['perfect_ranker_kendall']:.3f} | "
+                     f"(`paddle-supernet noise`; 95% over archs "
+                     f"[{noise['perfect_ranker_kendall_95'][0]:.3f}, {noise['perfect_ranker_kendall_95'][1]:.3f}]) "
+                     f"| - | {noise['perfect_ranker_kendall']:.3f} | "
                      f"{np.sqrt(noise['mean_reliability']):.3f} | - | - | - | - | - | - | - |")
     return "\n".join(lines)
 

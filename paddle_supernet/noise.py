@@ -12,7 +12,9 @@ ranker that knew the true accuracies would reach against the ground truth (Grein
 for normal noise): the ceiling of every row scored on it.
 
 A ground truth still being trained is measured from its runs log
-(:func:`seeds_from_runs`: the archs every seed has finished).
+(:func:`seeds_from_runs`: the archs every seed has finished). With few archs or seeds
+the ceiling is itself uncertain: :func:`noise_ceiling_interval` gives its 95% bootstrap
+interval over archs, and :func:`noise_summary` both.
 
 Example:
     >>> seed_noise([0.80, 0.82, 0.85, 0.90], [0.81, 0.82, 0.86, 0.89])["kendall"]  # doctest: +SKIP
@@ -48,6 +50,29 @@ def seed_noise(*seeds) -> dict:
             "mean_abs_diff": float(np.mean([np.mean(np.abs(table[:, i] - table[:, j])) for i, j in pairs])),
             "mean_reliability": reliability,
             "perfect_ranker_kendall": float(2 / np.pi * np.arcsin(np.sqrt(reliability)))}
+
+
+def noise_ceiling_interval(*seeds, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """The ``level`` percentile interval of ``perfect_ranker_kendall`` (:func:`seed_noise`) over ``resamples``
+    bootstrap resamplings of the archs (the same archs drawn for every seed), from a local RNG seeded by
+    ``seed``: how far the noise ceiling itself can be trusted.
+
+    >>> noise_ceiling_interval([0.80, 0.82, 0.85, 0.90, 0.87], [0.81, 0.82, 0.86, 0.89, 0.85])  # doctest: +SKIP
+    (0.77, 1.0)
+    """
+    table = np.asarray(seeds, float)
+    n_archs = table.shape[1]
+    rng = np.random.default_rng(seed)
+    values = [seed_noise(*table[:, rng.integers(0, n_archs, n_archs)])["perfect_ranker_kendall"]
+              for _ in range(resamples)]
+    low, high = np.percentile(values, [50 * (1 - level), 50 * (1 + level)])
+    return float(low), float(high)
+
+
+def noise_summary(*seeds, resamples: int = 1000) -> dict:
+    """:func:`seed_noise` plus ``perfect_ranker_kendall_95``, the ceiling's 95% interval
+    (:func:`noise_ceiling_interval`): what ``paddle-supernet noise`` prints and the reports state."""
+    return {**seed_noise(*seeds), "perfect_ranker_kendall_95": list(noise_ceiling_interval(*seeds, resamples=resamples))}
 
 
 def seeds_from_runs(rows: list[dict], source: str | None = None) -> tuple[list[str], dict[int, list[float]]]:

@@ -23,7 +23,7 @@ from .errors import InputError
 from .io.atomic import atomic_open, atomic_write_text
 from .io.challenge_json import read_arch_file
 from .metrics import format_metrics_table, partial_pearson, ranking_metrics, shared_keys
-from .noise import seed_noise
+from .noise import noise_summary
 from .proxies import PROXY_LABELS, proxy_submission
 from .spaces import get_space
 
@@ -87,9 +87,10 @@ def noise_ceiling_line(seed_paths: list[str], keys: Collection[str]) -> str:
     missing = [(path, key) for path, file in zip(seed_paths, files) for key in keys if key not in file]
     if missing:
         raise InputError("the seed file lacks this arch of the ground truth", file=missing[0][0], key=missing[0][1])
-    noise = seed_noise(*([file[key].acc for key in keys] for file in files))
+    noise = noise_summary(*([file[key].acc for key in keys] for file in files))
+    low, high = noise["perfect_ranker_kendall_95"]
     return (f"Noise ceiling (`paddle-supernet noise`): a ranker that knew the true accuracies would reach Kendall "
-            f"{noise['perfect_ranker_kendall']:.3f} and Pearson {np.sqrt(noise['mean_reliability']):.3f} against "
+            f"{noise['perfect_ranker_kendall']:.3f} [95% over archs: {low:.3f}, {high:.3f}] and Pearson {np.sqrt(noise['mean_reliability']):.3f} against "
             f"this {len(files)}-seed mean over its {len(keys)} archs (reliability {noise['mean_reliability']:.2f}, "
             f"sigma_seed {100 * noise['sigma_seed']:.2f} against sigma_arch {100 * noise['sigma_arch']:.2f} points).")
 

@@ -99,7 +99,8 @@ def test_report_states_the_noise_ceiling_of_the_seeds_mean(tmp_path):
     rho = sigma_arch2 / (sigma_arch2 + sigma_seed2)
     reliability = 2 * rho / (1 + rho)
     line = noise_ceiling_line(paths, keys)
-    assert f"Kendall {2 / np.pi * np.arcsin(np.sqrt(reliability)):.3f} and Pearson {np.sqrt(reliability):.3f}" in line
+    assert f"Kendall {2 / np.pi * np.arcsin(np.sqrt(reliability)):.3f} [95% over archs: " in line
+    assert f"] and Pearson {np.sqrt(reliability):.3f}" in line
     assert "2-seed mean over its 40 archs" in line and noise_ceiling_line(paths[:1], keys) == ""
     import pytest
 

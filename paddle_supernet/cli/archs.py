@@ -261,7 +261,7 @@ def parse_band(text: str) -> tuple[float, float]:
 
 
 def run_noise(args) -> int:
-    from ..noise import seed_noise
+    from ..noise import noise_summary
 
     if args.runs:
         return _noise_of_runs(args)
@@ -282,13 +282,13 @@ def run_noise(args) -> int:
     for f, path in zip(files, args.seed_files):
         if len({f[k].acc for k in common}) == 1:
             raise InputError(f"all {len(common)} accuracies are equal: not a seed's results (an arch list?)", file=path)
-    print(json.dumps(seed_noise(*([f[k].acc for k in common] for f in files)), indent=2))
+    print(json.dumps(noise_summary(*([f[k].acc for k in common] for f in files)), indent=2))
     return 0
 
 
 def _noise_of_runs(args) -> int:
     from ..io.result_log import ResultLog
-    from ..noise import seed_noise, seeds_from_runs
+    from ..noise import noise_summary, seeds_from_runs
 
     if args.seed_files:
         raise InputError("give seed files or --runs, not both", file=args.seed_files[0])
@@ -299,5 +299,5 @@ def _noise_of_runs(args) -> int:
     if len(accs) < 2 or len(keys) < 3:
         raise InputError(f"holds {len(keys)} archs finished for each of {len(accs)} seed(s); seed noise needs at "
                          "least 3 archs and 2 seeds", file=args.runs)
-    print(json.dumps({**seed_noise(*accs.values()), "seed_list": list(accs)}, indent=2))
+    print(json.dumps({**noise_summary(*accs.values()), "seed_list": list(accs)}, indent=2))
     return 0
