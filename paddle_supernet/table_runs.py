@@ -107,7 +107,8 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
         if args.twin_check:
             return twin_check(rows, args.seeds, root, repo, bench, reference, anchor)
         if args.summary:
-            print(summary(groups, args.seeds, kept, bench, space, num_classes, reference, anchor, root, resamples))
+            print(summary(groups, args.seeds, kept, bench, space, num_classes, reference, anchor, root, resamples,
+                          claims))
             return 0
         if not args.tables_only:
             codes = run_chains(rows, args.seeds, root, repo, sys.executable, bench.overrides, bench.every_stage,
@@ -133,9 +134,12 @@ def run_table_main(doc: str, tool: str, groups: dict, titles: dict, default_grou
 
 def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space: str, num_classes: int,
             reference: str | None, anchor: Callable[[TableBench, Path, bool], tuple[str, str]] | None,
-            run_root: Path, resamples: int = 2000) -> str:
+            run_root: Path, resamples: int = 2000, claims: Mapping[str, list] | None = None) -> str:
     """The compact table of :func:`~paddle_supernet.table_summary.summary_markdown` over every group's
-    rows (each label once, in the groups' order) and the anchor, from the submissions kept in ``kept``."""
+    rows (each label once, in the groups' order) and the anchor, from the submissions kept in ``kept``;
+    then, with ``claims`` (group -> its :class:`~paddle_supernet.paper_claims.PaperClaim` list), every
+    group's paper orderings in one table (:func:`~paddle_supernet.paper_claims.claims_markdown`)."""
+    from .paper_claims import claims_markdown
     from .table_summary import summary_markdown
 
     rows: dict[str, list[str]] = {}
@@ -148,7 +152,14 @@ def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space
             rows[label] = [str(anchor_kept_path(kept, path))]
     if reference is None or not rows.get(reference):
         raise InputError(f"the summary compares every row with {reference!r}, which has no kept submission yet")
-    return summary_markdown(rows, reference, bench_truths(bench, num_classes), space, resamples)
+    truths = bench_truths(bench, num_classes)
+    text = summary_markdown(rows, reference, truths, space, resamples)
+    every_claim = [claim for group in groups for claim in (claims or {}).get(group, [])]
+    if not every_claim:
+        return text
+    return "\n".join([text, "", "The paper's orderings (every group; reproduced or reversed: the 95% paired "
+                       "bootstrap interval over archs excludes 0):", "",
+                       claims_markdown(every_claim, rows, [(t["name"], str(t["path"])) for t in truths], resamples)])
 
 
 def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, bench: TableBench,

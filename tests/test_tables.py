@@ -428,6 +428,7 @@ def test_the_summary_gives_every_rows_kendall_and_difference_on_both_truths_once
 
     from paddle_supernet.bootstrap import kendall, paired_difference
     from paddle_supernet.errors import InputError
+    from paddle_supernet.paper_claims import PaperClaim, claims_markdown
     from paddle_supernet.table_bench import TableBench, TableRow
     from paddle_supernet.table_runs import keep_submissions, summary
 
@@ -461,6 +462,18 @@ def test_the_summary_gives_every_rows_kendall_and_difference_on_both_truths_once
     cells = lines[3].split(" | ")
     assert cells[1] == "2" and cells[4] == f"{own:.3f}" and cells[5].strip("* |") == str(expected)
     assert lines[4].split(" | ")[1] == "1"  # the anchor: one submission for all seeds
+    assert "paper's orderings" not in text
+    claims = {"one": [PaperClaim("good", "base", "kendall", (0.86, 0.85), "Table 1")],
+              "two": [PaperClaim("later", "base", "kendall", (0.9, 0.85), "Table 2")]}
+    with_claims = summary(groups, [0, 1], kept, table_bench, "cvpr21_resnet20", 10, "base", anchor, runs,
+                          resamples=200, claims=claims)
+    subs = {label: [str(kept / f"{label}_seed{s}" / f"{stage}.json") for s in (0, 1)]
+            for label, stage in (("base", "b"), ("good", "g"))}
+    expected = claims_markdown(claims["one"] + claims["two"], subs,
+                               [("`gt.json` (24 archs)", str(bench / "gt.json")),
+                                ("`other.json` (10 archs)", str(tmp_path / "shared" / "other.json"))], 200)
+    assert with_claims.startswith(text) and with_claims.endswith(expected)
+    assert "| later > base | Kendall 0.9 vs 0.85 (Table 2) | - | pending |" in with_claims
     with pytest.raises(InputError, match="which has no kept submission yet"):
         summary(groups, [0, 1], kept, table_bench, "cvpr21_resnet20", 10, "later", anchor, runs, resamples=50)
 
