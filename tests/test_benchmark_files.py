@@ -15,8 +15,8 @@ R48 = BENCH.parent / "fmnist-r48"
 GROUND_TRUTHS = sorted(p.parent for p in BENCH.parent.glob("*/gt.runs.jsonl") if (p.parent / "archs.json").exists())
 
 
-def test_the_two_benchmarks_are_among_the_checked_ground_truths():
-    assert {BENCH, R48} <= set(GROUND_TRUTHS)
+def test_the_three_benchmarks_are_among_the_checked_ground_truths():
+    assert {BENCH, R48, BENCH.parent / "fmnist32-r48"} <= set(GROUND_TRUTHS)
 
 
 @pytest.mark.parametrize("bench", GROUND_TRUTHS, ids=lambda p: p.name)
