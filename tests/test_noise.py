@@ -75,6 +75,8 @@ def test_noise_of_a_runs_log_equals_noise_of_its_seed_files(tmp_path, capsys):
     assert main(["noise", str(tmp_path / "s0.json"), str(tmp_path / "s1.json")]) == 0
     from_files = json.loads(capsys.readouterr().out)
     assert from_log.pop("seed_list") == [0, 1] and from_log["n"] == 7
+    interval = from_log.pop("perfect_ranker_kendall_95")  # the same archs in the same order: the same resamples
+    assert interval == pytest.approx(from_files.pop("perfect_ranker_kendall_95"))
     assert from_log == pytest.approx(from_files)
 
 
