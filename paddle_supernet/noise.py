@@ -72,7 +72,8 @@ def noise_ceiling_interval(*seeds, resamples: int = 1000, level: float = 0.95, s
 def noise_summary(*seeds, resamples: int = 1000) -> dict:
     """:func:`seed_noise` plus ``perfect_ranker_kendall_95``, the ceiling's 95% interval
     (:func:`noise_ceiling_interval`): what ``paddle-supernet noise`` prints and the reports state."""
-    return {**seed_noise(*seeds), "perfect_ranker_kendall_95": list(noise_ceiling_interval(*seeds, resamples=resamples))}
+    interval = noise_ceiling_interval(*seeds, resamples=resamples)
+    return {**seed_noise(*seeds), "perfect_ranker_kendall_95": list(interval)}
 
 
 def seeds_from_runs(rows: list[dict], source: str | None = None) -> tuple[list[str], dict[int, list[float]]]:

@@ -90,8 +90,9 @@ def noise_ceiling_line(seed_paths: list[str], keys: Collection[str]) -> str:
     noise = noise_summary(*([file[key].acc for key in keys] for file in files))
     low, high = noise["perfect_ranker_kendall_95"]
     return (f"Noise ceiling (`paddle-supernet noise`): a ranker that knew the true accuracies would reach Kendall "
-            f"{noise['perfect_ranker_kendall']:.3f} [95% over archs: {low:.3f}, {high:.3f}] and Pearson {np.sqrt(noise['mean_reliability']):.3f} against "
-            f"this {len(files)}-seed mean over its {len(keys)} archs (reliability {noise['mean_reliability']:.2f}, "
+            f"{noise['perfect_ranker_kendall']:.3f} [95% over archs: {low:.3f}, {high:.3f}] and Pearson "
+            f"{np.sqrt(noise['mean_reliability']):.3f} against this {len(files)}-seed mean over its {len(keys)} archs "
+            f"(reliability {noise['mean_reliability']:.2f}, "
             f"sigma_seed {100 * noise['sigma_seed']:.2f} against sigma_arch {100 * noise['sigma_arch']:.2f} points).")
 
 
