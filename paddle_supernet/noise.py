@@ -30,26 +30,36 @@ from scipy import stats
 from .errors import InputError
 
 
+def _components(table: np.ndarray) -> tuple[float, float, float]:
+    """(sigma_seed, sigma_arch, reliability of the seeds' mean) of an archs x seeds table."""
+    n_archs, n_seeds = table.shape
+    residual = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
+    sigma_seed = float(np.sqrt((residual ** 2).sum() / ((n_archs - 1) * (n_seeds - 1))))
+    sigma_arch = float(np.sqrt(max(np.var(table.mean(1), ddof=1) - sigma_seed ** 2 / n_seeds, 0.0)))
+    rho = sigma_arch ** 2 / (sigma_arch ** 2 + sigma_seed ** 2) if sigma_arch + sigma_seed > 0 else 0.0
+    return sigma_seed, sigma_arch, float(n_seeds * rho / (1 + (n_seeds - 1) * rho))
+
+
+def _ceiling(reliability: float) -> float:
+    """Greiner's relation: the Kendall of a correlation whose square is ``reliability``."""
+    return float(2 / np.pi * np.arcsin(np.sqrt(reliability)))
+
+
 def seed_noise(*seeds) -> dict:
     """Noise components and seed-to-seed agreement of n >= 2 seeds' accuracies (same arch order)."""
     table = np.asarray(seeds, float).T  # archs x seeds
     n_archs, n_seeds = table.shape
     if n_seeds < 2 or n_archs < 3:
         raise ValueError(f"need at least 2 seeds of at least 3 archs, got {n_seeds} of {n_archs}")
-    residual = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
-    sigma_seed = float(np.sqrt((residual ** 2).sum() / ((n_archs - 1) * (n_seeds - 1))))
-    mean = table.mean(1)
-    sigma_arch = float(np.sqrt(max(np.var(mean, ddof=1) - sigma_seed ** 2 / n_seeds, 0.0)))
+    sigma_seed, sigma_arch, reliability = _components(table)
     pairs = list(combinations(range(n_seeds), 2))
-    rho = sigma_arch ** 2 / (sigma_arch ** 2 + sigma_seed ** 2) if sigma_arch + sigma_seed > 0 else 0.0
-    reliability = float(n_seeds * rho / (1 + (n_seeds - 1) * rho))
     return {"n": n_archs, "seeds": n_seeds,
             "kendall": float(np.mean([stats.kendalltau(table[:, i], table[:, j])[0] for i, j in pairs])),
             "pearson": float(np.mean([stats.pearsonr(table[:, i], table[:, j])[0] for i, j in pairs])),
             "sigma_seed": sigma_seed, "sigma_arch": sigma_arch,
             "mean_abs_diff": float(np.mean([np.mean(np.abs(table[:, i] - table[:, j])) for i, j in pairs])),
             "mean_reliability": reliability,
-            "perfect_ranker_kendall": float(2 / np.pi * np.arcsin(np.sqrt(reliability)))}
+            "perfect_ranker_kendall": _ceiling(reliability)}
 
 
 def noise_ceiling_interval(*seeds, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
@@ -60,11 +70,10 @@ def noise_ceiling_interval(*seeds, resamples: int = 1000, level: float = 0.95, s
     >>> noise_ceiling_interval([0.80, 0.82, 0.85, 0.90, 0.87], [0.81, 0.82, 0.86, 0.89, 0.85])  # doctest: +SKIP
     (0.77, 1.0)
     """
-    table = np.asarray(seeds, float)
-    n_archs = table.shape[1]
+    table = np.asarray(seeds, float).T  # archs x seeds
+    n_archs = table.shape[0]
     rng = np.random.default_rng(seed)
-    values = [seed_noise(*table[:, rng.integers(0, n_archs, n_archs)])["perfect_ranker_kendall"]
-              for _ in range(resamples)]
+    values = [_ceiling(_components(table[rng.integers(0, n_archs, n_archs)])[2]) for _ in range(resamples)]
     low, high = np.percentile(values, [50 * (1 - level), 50 * (1 + level)])
     return float(low), float(high)
 
