@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 
 from .errors import InputError
 from .table_bench import TableBench, TableRow, bench_truths, read_table_bench
-from .tables import anchor_agreement, group_section, read_sections, write_sections
+from .tables import anchor_agreement, claim_lines, group_section, read_sections, write_sections
 
 
 def run_chains(rows: list[TableRow], seeds: list[int], run_root: Path, repo: Path, python: str,
@@ -139,7 +139,6 @@ def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space
     rows (each label once, in the groups' order) and the anchor, from the submissions kept in ``kept``;
     then, with ``claims`` (group -> its :class:`~paddle_supernet.paper_claims.PaperClaim` list), every
     group's paper orderings in one table (:func:`~paddle_supernet.paper_claims.claims_markdown`)."""
-    from .paper_claims import claims_markdown
     from .table_summary import summary_markdown
 
     rows: dict[str, list[str]] = {}
@@ -152,14 +151,11 @@ def summary(groups: dict, seeds: list[int], kept: Path, bench: TableBench, space
             rows[label] = [str(anchor_kept_path(kept, path))]
     if reference is None or not rows.get(reference):
         raise InputError(f"the summary compares every row with {reference!r}, which has no kept submission yet")
-    truths = bench_truths(bench, num_classes)
-    text = summary_markdown(rows, reference, truths, space, resamples)
+    text = summary_markdown(rows, reference, bench_truths(bench, num_classes), space, resamples)
     every_claim = [claim for group in groups for claim in (claims or {}).get(group, [])]
     if not every_claim:
         return text
-    return "\n".join([text, "", "The paper's orderings (every group; reproduced or reversed: the 95% paired "
-                       "bootstrap interval over archs excludes 0):", "",
-                       claims_markdown(every_claim, rows, [(t["name"], str(t["path"])) for t in truths], resamples)])
+    return "\n".join([text, "", *claim_lines(every_claim, rows, bench, num_classes, resamples)]).rstrip("\n")
 
 
 def twin_check(rows: list[TableRow], seeds: list[int], root: Path, repo: Path, bench: TableBench,
